@@ -1,0 +1,6 @@
+import DoctorKit
+
+/// Every built-in check, in report order. A check is added here and nowhere else.
+public enum Catalog {
+    public static let all: [any Check] = []
+}

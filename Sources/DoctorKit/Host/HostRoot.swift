@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The folder probes read the host from: "/" on a live host, or a copied tree (`--root DIR`).
+/// Every read returns a `Reading`, so a missing or unreadable file is a fact, never a crash.
+public struct HostRoot: Sendable, Equatable {
+    public let path: String
+
+    public init(_ path: String = "/") {
+        self.path = path
+    }
+
+    public var isLive: Bool { path == "/" }
+
+    /// The real path of an absolute host path under this root.
+    public func resolve(_ hostPath: String) -> String {
+        if isLive { return hostPath }
+        let base = path.hasSuffix("/") ? String(path.dropLast()) : path
+        return base + (hostPath.hasPrefix("/") ? hostPath : "/" + hostPath)
+    }
+
+    /// The whole file as UTF-8 text (procfs files report size 0, so this reads to EOF).
+    public func read(_ hostPath: String) -> Reading<String> {
+        readBytes(hostPath).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The file's text with surrounding white space removed, as sysctl prints it.
+    public func readTrimmed(_ hostPath: String) -> Reading<String> {
+        read(hostPath).map { $0.trimmingWhitespace() }
+    }
+
+    public func readBytes(_ hostPath: String) -> Reading<[UInt8]> {
+        let real = resolve(hostPath)
+        let fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 { return Self.reading(errno: errno, hostPath) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return Self.reading(errno: errno, hostPath)
+            }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return .value(bytes)
+    }
+
+    /// Names in a directory, sorted, without "." and "..".
+    public func list(_ hostPath: String) -> Reading<[String]> {
+        guard let dir = opendir(resolve(hostPath)) else { return Self.reading(errno: errno, hostPath) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return .value(names.sorted())
+    }
+
+    public func exists(_ hostPath: String) -> Bool {
+        var st = stat()
+        return lstat(resolve(hostPath), &st) == 0
+    }
+
+    public func isDirectory(_ hostPath: String) -> Bool {
+        var st = stat()
+        return stat(resolve(hostPath), &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Permission bits (e.g. 0o644).
+    public func mode(_ hostPath: String) -> UInt16? {
+        var st = stat()
+        guard stat(resolve(hostPath), &st) == 0 else { return nil }
+        return UInt16(st.st_mode & 0o7777)
+    }
+
+    /// Inode number of the file a path names (following links).
+    public func inode(_ hostPath: String) -> UInt64? {
+        var st = stat()
+        guard stat(resolve(hostPath), &st) == 0 else { return nil }
+        return UInt64(st.st_ino)
+    }
+
+    /// The target of a symbolic link, e.g. "net:[4026531833]" for /proc/self/ns/net.
+    public func readLink(_ hostPath: String) -> Reading<String> {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(resolve(hostPath), &buffer, buffer.count - 1)
+        if n < 0 { return Self.reading(errno: errno, hostPath) }
+        return .value(String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    /// Maps an errno to the reading a check understands.
+    static func reading<V>(errno code: Int32, _ hostPath: String) -> Reading<V> {
+        let text = "\(hostPath): \(Self.describe(errno: code))"
+        switch code {
+        case ENOENT, ENOTDIR: return .absent(text)
+        case EACCES, EPERM: return .denied(text)
+        default: return .failed(text)
+        }
+    }
+
+    public static func describe(errno code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}
+
+extension String {
+    public func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s.removeFirst() }
+        while let c = s.last, c.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

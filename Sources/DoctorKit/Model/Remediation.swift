@@ -1,0 +1,113 @@
+/// How to fix a finding, as data. Commands are argument vectors; they are quoted only when printed.
+public struct Remediation: Codable, Sendable, Equatable {
+    public var summary: String
+    public var steps: [RemediationStep]
+
+    public init(summary: String, steps: [RemediationStep]) {
+        self.summary = summary
+        self.steps = steps
+    }
+}
+
+public struct RemediationStep: Codable, Sendable, Equatable {
+    public enum Scope: String, Codable, Sendable {
+        /// Changes the running value in this network namespace; lost at reboot.
+        case runtime
+        /// Writes configuration that applies at boot.
+        case persistent
+        /// Only works from the initial network namespace (global keys such as nf_log_all_netns).
+        case initialNamespaceOnly = "initial-namespace-only"
+        /// Loads a kernel module (global; needs CAP_SYS_MODULE on the host).
+        case needsModule = "needs-module"
+    }
+
+    public enum Risk: String, Codable, Sendable {
+        case safe
+        /// Can break live traffic or weaken a protection; the text says how.
+        case disruptive
+    }
+
+    /// A value to read back after the step, to prove it took effect.
+    public struct Verification: Codable, Sendable, Equatable {
+        public var sysctl: String
+        public var equals: String
+
+        public init(sysctl: String, equals: String) {
+            self.sysctl = sysctl
+            self.equals = equals
+        }
+    }
+
+    public var purpose: String
+    /// The command, or nil when the step is advice a person has to carry out.
+    public var argv: [String]?
+    public var scope: Scope
+    public var risk: Risk
+    /// The command that puts back what was there before, when there is one.
+    public var undo: [String]?
+    public var verify: Verification?
+
+    public init(purpose: String, argv: [String]?, scope: Scope, risk: Risk = .safe,
+                undo: [String]? = nil, verify: Verification? = nil) {
+        self.purpose = purpose
+        self.argv = argv
+        self.scope = scope
+        self.risk = risk
+        self.undo = undo
+        self.verify = verify
+    }
+
+    /// The command as a POSIX shell would need it typed.
+    public var command: String? { argv.map(ShellQuote.join) }
+
+    private enum CodingKeys: String, CodingKey { case purpose, argv, command, scope, risk, undo, verify }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        purpose = try c.decode(String.self, forKey: .purpose)
+        argv = try c.decodeIfPresent([String].self, forKey: .argv)
+        scope = try c.decode(Scope.self, forKey: .scope)
+        risk = try c.decode(Risk.self, forKey: .risk)
+        undo = try c.decodeIfPresent([String].self, forKey: .undo)
+        verify = try c.decodeIfPresent(Verification.self, forKey: .verify)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(purpose, forKey: .purpose)
+        try c.encode(argv, forKey: .argv)
+        try c.encode(command, forKey: .command)
+        try c.encode(scope, forKey: .scope)
+        try c.encode(risk, forKey: .risk)
+        try c.encode(undo, forKey: .undo)
+        try c.encode(verify, forKey: .verify)
+    }
+}
+
+extension RemediationStep {
+    /// `sysctl -w key=value`, undone by writing `previous` back, verified by reading the key.
+    public static func sysctl(
+        _ key: String, _ value: String, previous: String?, purpose: String,
+        scope: Scope = .runtime, risk: Risk = .safe
+    ) -> RemediationStep {
+        RemediationStep(
+            purpose: purpose,
+            argv: ["sysctl", "-w", "\(key)=\(value)"],
+            scope: scope,
+            risk: risk,
+            undo: previous.map { ["sysctl", "-w", "\(key)=\($0)"] },
+            verify: Verification(sysctl: key, equals: value))
+    }
+
+    /// `modprobe name`, undone by `modprobe -r name`.
+    public static func modprobe(_ module: String, purpose: String) -> RemediationStep {
+        RemediationStep(
+            purpose: purpose, argv: ["modprobe", module], scope: .needsModule,
+            undo: ["modprobe", "-r", module])
+    }
+
+    /// A step a person has to carry out; nothing to run.
+    public static func advice(_ text: String, scope: Scope = .runtime, risk: Risk = .safe) -> RemediationStep {
+        RemediationStep(purpose: text, argv: nil, scope: scope, risk: risk)
+    }
+}

@@ -1,0 +1,3 @@
+import CTDoctorCLI
+
+CTDoctorCLI.main()
