@@ -1,0 +1,24 @@
+/// Runs checks over a snapshot. Every check yields exactly one finding, whatever its status,
+/// so a report always tells "passed" from "not run".
+public enum CheckEngine {
+    public static let skippedOnRequest = "skipped on request (--skip)"
+    public static let notSelected = "not selected (--only)"
+
+    public static func run(
+        _ checks: [any Check], on snapshot: HostSnapshot,
+        only: Set<String>? = nil, skip: Set<String> = []
+    ) -> [Finding] {
+        checks.map { check in
+            let info = check.info
+            if let only, !only.contains(info.id) { return info.skipped(notSelected) }
+            if skip.contains(info.id) { return info.skipped(skippedOnRequest) }
+            return check.evaluate(snapshot)
+        }
+    }
+
+    /// Ids among `requested` that no check has; the caller reports them as a usage error.
+    public static func unknownIDs(_ requested: [String], in checks: [any Check]) -> [String] {
+        let known = Set(checks.map(\.info.id))
+        return requested.filter { !known.contains($0) }
+    }
+}
