@@ -71,43 +71,42 @@ public struct LoggingBackendCheck: Check {
     private func fail(
         _ unbound: [Int], wants: LoggingWants, expected: String, evidence: [Evidence], _ snapshot: HostSnapshot
     ) -> Finding {
-        var loads: [RemediationStep] = []
+        var loadable: [SyslogLogger] = []
         var binds: [RemediationStep] = []
         var notes: [String] = []
-        var moduleEvidence: [Evidence] = []
+        var modules: [String] = []
 
         for pf in unbound {
             let logger = SyslogLogger(pf: pf)
             let key = NFProto.bindingKey(pf)
-            let bind = { (name: String, purpose: String) in
-                binds.append(.sysctl(key, name, previous: "NONE", purpose: purpose))
-            }
-            let bindPurpose = "Bind \(logger.name) for \(logger.family) so conntrack's INVALID lines reach the kernel log; the binding is per network namespace."
+            let bindSyslog = RemediationStep.sysctl(
+                key, logger.name, previous: "NONE",
+                purpose: "Bind \(logger.name) for \(logger.family) so conntrack's INVALID lines reach the kernel log; the binding is per network namespace.")
             switch logger.availability(snapshot) {
             case .registered:
-                bind(logger.name, bindPurpose)
+                binds.append(bindSyslog)
             case .loadable(let module):
-                moduleEvidence.append(Source.module(module, snapshot))
-                if !loads.contains(where: { $0.argv == ["modprobe", module] }) {
-                    loads.append(.modprobe(module, purpose: "Load \(module), which provides \(logger.name); it is modular and not loaded."))
-                }
-                bind(logger.name, bindPurpose)
+                modules.append(module)
+                loadable.append(logger)
+                binds.append(bindSyslog)
             case .registryUnreadable(let why):
                 notes.append("""
                     The nf_log registry (\(Source.nfLogRegistry)) could not be read (\(why)), so ctdoctor did not \
                     decide whether \(logger.name) must be loaded first; if the binding fails with "No such file or \
                     directory", run `modprobe \(logger.module(snapshot))` and try again.
                     """)
-                bind(logger.name, bindPurpose)
+                binds.append(bindSyslog)
             case .unavailable(let module):
-                moduleEvidence.append(Source.module(module, snapshot))
+                modules.append(module)
                 if logger.netlinkLoggerRegistered(snapshot) {
                     notes.append("""
                         No \(logger.family) syslog logger is registered and \(Wording.module(module, snapshot.modules.status(module))), \
                         so the fix binds nfnetlink_log instead: the lines then go to nfnetlink_log group 0, not to \
                         the kernel log; read them with ulogd2 or another NFLOG group 0 listener.
                         """)
-                    bind(SyslogLogger.netlinkLogger, "Bind nfnetlink_log for \(logger.family); INVALID lines then go to netlink group 0 (read with ulogd2).")
+                    binds.append(.sysctl(
+                        key, SyslogLogger.netlinkLogger, previous: "NONE",
+                        purpose: "Bind nfnetlink_log for \(logger.family); INVALID lines then go to netlink group 0 (read with ulogd2)."))
                 } else {
                     notes.append("No \(logger.family) logger is registered and none can be loaded (\(Wording.module(module, snapshot.modules.status(module)))); see logging.module.")
                     binds.append(.advice("""
@@ -118,6 +117,9 @@ public struct LoggingBackendCheck: Check {
             }
         }
 
+        let loads = SyslogLogger.byModule(loadable, snapshot).map { module, loggers in
+            RemediationStep.modprobe(module, purpose: "Load \(module), which provides \(SyslogLogger.names(loggers)); it is modular and not loaded.")
+        }
         let unboundText = unbound.map { "\(NFProto.bindingKey($0)) = NONE" }.joined(separator: ", ")
         let families = unbound.map(NFProto.name).joined(separator: " and ")
         return info.fail(
@@ -131,7 +133,12 @@ public struct LoggingBackendCheck: Check {
                 their reason is lost. Bindings are per network namespace and are lost at reboot.
                 """,
             ] + notes).joined(separator: " "),
-            evidence: evidence + moduleEvidence,
+            evidence: evidence + Self.unique(modules).map { Source.module($0, snapshot) },
             remediation: Remediation(summary: "Bind a logger for \(families).", steps: loads + binds))
+    }
+
+    private static func unique(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
     }
 }

@@ -48,22 +48,22 @@ public struct LoggingModuleCheck: Check {
                 registered.append("\(logger.name) registered for \(logger.family), provided by \(logger.providedBy(snapshot))")
             case .loadable: loadable.append(logger)
             case .unavailable: unavailable.append(logger)
-            case .registryUnreadable(let why):
-                return info.unreadable(Reading<String>.failed(why), what: Source.nfLogRegistry)
+            case .registryUnreadable:
+                return info.unreadable(snapshot.nfLog.families, what: Source.nfLogRegistry)
             }
         }
-        let loads = Self.byModule(loadable, snapshot).map { module, loggers in
+        let loads = SyslogLogger.byModule(loadable, snapshot).map { module, loggers in
             RemediationStep.modprobe(
                 module,
-                purpose: "Load \(module), which registers \(Self.names(loggers)) (and binds them wherever their family is still unbound).")
+                purpose: "Load \(module), which registers \(SyslogLogger.names(loggers)) (and binds them wherever their family is still unbound).")
         }
         let observed = registered
-            + Self.byModule(loadable, snapshot).map { module, loggers in
-                "\(Self.names(loggers)) \(loggers.count == 1 ? "is" : "are") not registered; "
+            + SyslogLogger.byModule(loadable, snapshot).map { module, loggers in
+                "\(SyslogLogger.names(loggers)) \(loggers.count == 1 ? "is" : "are") not registered; "
                     + (wants.isWanted ? Wording.module(module, snapshot.modules.status(module)) : "not loaded; loadable with modprobe \(module) when needed")
             }
-            + Self.byModule(unavailable, snapshot).map { module, loggers in
-                "\(Self.names(loggers)) \(loggers.count == 1 ? "is" : "are") not registered and \(Wording.module(module, snapshot.modules.status(module)))"
+            + SyslogLogger.byModule(unavailable, snapshot).map { module, loggers in
+                "\(SyslogLogger.names(loggers)) \(loggers.count == 1 ? "is" : "are") not registered and \(Wording.module(module, snapshot.modules.status(module)))"
             }
 
         if !wants.isWanted || (loadable.isEmpty && unavailable.isEmpty) {
@@ -99,22 +99,6 @@ public struct LoggingModuleCheck: Check {
             remediation: Remediation(
                 summary: unavailable.isEmpty ? "Load the syslog logger module." : "Log through nfnetlink_log, or use a kernel with nf_log_syslog.",
                 steps: steps))
-    }
-
-    /// Loggers grouped by the module that would provide them, in the order first seen.
-    private static func byModule(_ loggers: [SyslogLogger], _ snapshot: HostSnapshot) -> [(String, [SyslogLogger])] {
-        var groups: [(String, [SyslogLogger])] = []
-        for logger in loggers {
-            let module = logger.module(snapshot)
-            if let i = groups.firstIndex(where: { $0.0 == module }) { groups[i].1.append(logger) }
-            else { groups.append((module, [logger])) }
-        }
-        return groups
-    }
-
-    /// "nf_log_ipv4 (IPv4) and nf_log_ipv6 (IPv6)".
-    private static func names(_ loggers: [SyslogLogger]) -> String {
-        loggers.map { "\($0.name) (\($0.family))" }.joined(separator: " and ")
     }
 
     private func advice(for logger: SyslogLogger, _ snapshot: HostSnapshot) -> RemediationStep {

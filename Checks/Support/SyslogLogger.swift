@@ -74,4 +74,20 @@ struct SyslogLogger {
         let module = module(snapshot)
         return "a module ctdoctor could not identify (\(Wording.module(module, snapshot.modules.status(module))))"
     }
+
+    /// Loggers grouped by the module that would provide them, in the order first seen: one modprobe each.
+    static func byModule(_ loggers: [SyslogLogger], _ snapshot: HostSnapshot) -> [(module: String, loggers: [SyslogLogger])] {
+        var groups: [(module: String, loggers: [SyslogLogger])] = []
+        for logger in loggers {
+            let module = logger.module(snapshot)
+            if let i = groups.firstIndex(where: { $0.module == module }) { groups[i].loggers.append(logger) }
+            else { groups.append((module, [logger])) }
+        }
+        return groups
+    }
+
+    /// "nf_log_ipv4 (IPv4) and nf_log_ipv6 (IPv6)".
+    static func names(_ loggers: [SyslogLogger]) -> String {
+        loggers.map { "\($0.name) (\($0.family))" }.joined(separator: " and ")
+    }
 }

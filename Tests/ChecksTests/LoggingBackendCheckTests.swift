@@ -61,6 +61,7 @@ import Testing
         ])
         #expect(f.undos.first == ["modprobe", "-r", "nf_log_syslog"])
         #expect(f.remediation?.steps.map(\.scope) == [.needsModule, .runtime, .runtime])
+        #expect(f.evidence.filter { $0.value == "nf_log_syslog: available" }.count == 1)
     }
 
     @Test func icmpNeedsOnlyIPv4AndICMPv6OnlyIPv6() {
