@@ -27,7 +27,6 @@ public struct LoggingModuleCheck: Check {
         }
         let wants = LoggingWants(snapshot)
         let loggers = (wants.isWanted ? wants.families : [NFProto.ipv4]).map { SyslogLogger(pf: $0) }
-        let states = loggers.map { ($0, $0.availability(snapshot)) }
         let modules = Set(loggers.flatMap { [SyslogLogger.mergedModule, $0.name] }).sorted()
         let evidence = [Source.sysctl(LoggingWants.key, snapshot)]
             + loggers.map { Source.nfLog(pf: $0.pf, snapshot) }
@@ -42,8 +41,8 @@ public struct LoggingModuleCheck: Check {
         var registered: [String] = []
         var loadable: [SyslogLogger] = []
         var unavailable: [SyslogLogger] = []
-        for (logger, availability) in states {
-            switch availability {
+        for logger in loggers {
+            switch logger.availability(snapshot) {
             case .registered:
                 registered.append("\(logger.name) registered for \(logger.family), provided by \(logger.providedBy(snapshot))")
             case .loadable: loadable.append(logger)
@@ -52,13 +51,14 @@ public struct LoggingModuleCheck: Check {
                 return info.unreadable(snapshot.nfLog.families, what: Source.nfLogRegistry)
             }
         }
-        let loads = SyslogLogger.byModule(loadable, snapshot).map { module, loggers in
+        let loadGroups = SyslogLogger.byModule(loadable, snapshot)
+        let loads = loadGroups.map { module, loggers in
             RemediationStep.modprobe(
                 module,
                 purpose: "Load \(module), which registers \(SyslogLogger.names(loggers)) (and binds them wherever their family is still unbound).")
         }
         let observed = registered
-            + SyslogLogger.byModule(loadable, snapshot).map { module, loggers in
+            + loadGroups.map { module, loggers in
                 "\(SyslogLogger.names(loggers)) \(loggers.count == 1 ? "is" : "are") not registered; "
                     + (wants.isWanted ? Wording.module(module, snapshot.modules.status(module)) : "not loaded; loadable with modprobe \(module) when needed")
             }
