@@ -2,5 +2,15 @@ import DoctorKit
 
 /// Every built-in check, in report order. A check is added here and nowhere else.
 public enum Catalog {
-    public static let all: [any Check] = []
+    public static let all: [any Check] = [
+        ConntrackPresentCheck(),
+        LogInvalidCheck(),
+        LoggingBackendCheck(),
+        LoggingModuleCheck(),
+        AllNetnsCheck(),
+        TcpBeLiberalCheck(),
+        TcpLooseCheck(),
+        EventsEnabledCheck(),
+        TcpEstablishedTimeoutCheck(),
+    ]
 }

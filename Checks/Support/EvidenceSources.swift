@@ -1,0 +1,42 @@
+import DoctorKit
+
+/// The files and counters findings cite, as evidence entries.
+enum Source {
+    static let nfLogRegistry = "/proc/net/netfilter/nf_log"
+    static let uptime = "/proc/uptime"
+
+    static func sysctl(_ key: String, _ snapshot: HostSnapshot) -> Evidence {
+        Evidence(SysctlTable.path(of: key), Wording.reading(snapshot.sysctls.value(key)))
+    }
+
+    /// The registry row as the kernel prints it: "2 NONE (nf_log_ipv4,nfnetlink_log)".
+    static func nfLog(pf: Int, _ snapshot: HostSnapshot) -> Evidence {
+        guard case .value = snapshot.nfLog.families else {
+            return Evidence(nfLogRegistry, Wording.reading(snapshot.nfLog.families))
+        }
+        guard let row = snapshot.nfLog.family(pf) else { return Evidence(nfLogRegistry, "no row for pf \(pf)") }
+        return Evidence(nfLogRegistry, "\(pf) \(row.bound ?? "NONE") (\(row.registered.joined(separator: ",")))")
+    }
+
+    static func module(_ name: String, _ snapshot: HostSnapshot) -> Evidence {
+        let status = snapshot.modules.status(name)
+        return Evidence(status.evidence, "\(name): \(status.state.rawValue)")
+    }
+
+    static func counter(_ name: String, _ snapshot: HostSnapshot) -> Evidence {
+        switch snapshot.stats {
+        case .value(let stats): Evidence(stats.source, "\(name) = \(stats.counters[name].map(String.init) ?? "(not reported)")")
+        default: Evidence("conntrack statistics", Wording.reading(snapshot.stats))
+        }
+    }
+
+    static func uptime(_ snapshot: HostSnapshot) -> Evidence {
+        Evidence(uptime, Wording.reading(snapshot.host.uptimeSeconds.map { "\(Int($0)) s" }))
+    }
+
+    static func netns(_ snapshot: HostSnapshot) -> Evidence {
+        let netns = snapshot.host.netns
+        let initial = netns.initial.map { $0 ? "initial" : "not initial" } ?? "unknown"
+        return Evidence("/proc/self/ns/net", "\(initial) (\(netns.basis))")
+    }
+}

@@ -1,0 +1,127 @@
+import DoctorKit
+
+public struct TcpEstablishedTimeoutCheck: Check {
+    public let info = CheckInfo(
+        id: "timeouts.tcp-established",
+        title: "The ESTABLISHED timeout suits the table",
+        weight: 8,
+        rationale: """
+            net.netfilter.nf_conntrack_tcp_timeout_established (default 432000 s, 5 days) is how long an idle \
+            established TCP connection keeps its entry. Peers that vanish without FIN or RST leave entries for \
+            days, and a busy table fills with them until new connections are dropped ("table full, dropping \
+            packet"); kube-proxy lowers it to 86400 s for that reason. Too short is the opposite failure: idle \
+            long-lived connections (database pools, SSH) lose their entry and are dropped by NAT and stateful \
+            rules unless keepalives are shorter. The check weighs the timeout against how full the table is.
+            """,
+        references: [
+            "https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
+            "https://github.com/kubernetes/kubernetes/issues/71358",
+        ])
+
+    public init() {}
+
+    static let key = "net.netfilter.nf_conntrack_tcp_timeout_established"
+    static let countKey = "net.netfilter.nf_conntrack_count"
+    static let maxKey = "net.netfilter.nf_conntrack_max"
+    /// What kube-proxy sets: one day.
+    static let suggested = 86400
+    /// Linux's default TCP keepalive time (net.ipv4.tcp_keepalive_time).
+    static let keepaliveTime = 7200
+
+    enum Fill {
+        case known(count: Int, max: Int)
+        case unknown(String)
+
+        var ratio: Double? {
+            if case .known(let count, let max) = self { return Double(count) / Double(max) }
+            return nil
+        }
+    }
+
+    public func evaluate(_ snapshot: HostSnapshot) -> Finding {
+        let reading = snapshot.sysctls.int(Self.key)
+        guard let timeout = reading.value else { return info.unreadable(reading, what: Self.key) }
+        let fill = fill(snapshot)
+        let evidence = [Self.key, Self.countKey, Self.maxKey].map { Source.sysctl($0, snapshot) }
+        let observed = "\(Self.key) = \(Wording.seconds(timeout)); " + describe(fill)
+
+        if timeout > Self.suggested, let ratio = fill.ratio, ratio >= 0.75 {
+            return info.fail(
+                ratio >= 0.95 ? .error : .warning,
+                observed: observed,
+                expected: "at most \(Wording.seconds(Self.suggested)) while the table is this full (below 75%)",
+                explanation: """
+                    Idle ESTABLISHED entries stay \(Wording.seconds(timeout)) after their last packet, and the \
+                    table is \(Wording.percent(ratio)) full. Peers that disappear without FIN or RST (upstream \
+                    NAT timeouts, crashed or mobile clients) keep their entries that long, and ASSURED \
+                    established entries are never evicted early, so once nf_conntrack_max is reached new \
+                    connections are dropped ("table full, dropping packet"). nf_conntrack_count counts this \
+                    namespace's entries; nf_conntrack_max is the global limit each namespace may fill. How many \
+                    entries are idle ESTABLISHED needs a per-state histogram from the netlink dump, which a \
+                    later version adds.
+                    """,
+                evidence: evidence,
+                remediation: Remediation(
+                    summary: "Expire idle established connections after a day.",
+                    steps: [
+                        .sysctl(
+                            Self.key, String(Self.suggested), previous: String(timeout),
+                            purpose: """
+                                Expire idle ESTABLISHED entries after one day, the value kube-proxy uses. \
+                                Connections idle for longer than a day then need TCP keepalives, or NAT and \
+                                stateful rules drop them.
+                                """,
+                            risk: .disruptive),
+                    ]))
+        }
+        if timeout < Self.keepaliveTime {
+            return info.fail(
+                .info,
+                observed: observed,
+                expected: "at least \(Wording.seconds(Self.keepaliveTime)), or keepalives shorter than the timeout",
+                explanation: """
+                    The ESTABLISHED timeout is shorter than Linux's default TCP keepalive time, \
+                    \(Wording.seconds(Self.keepaliveTime)), so an idle long-lived connection (database pool, \
+                    SSH, message broker) loses its entry before its first keepalive: its next packet is INVALID \
+                    or NEW without SYN and NAT or stateful rules silently drop it, unless the application's \
+                    keepalive is shorter than \(Wording.seconds(timeout)).
+                    """,
+                evidence: evidence,
+                remediation: Remediation(
+                    summary: "Keep idle connections alive, or lengthen the timeout.",
+                    steps: [
+                        .advice("""
+                            Make long-lived idle connections send keepalives more often than every \
+                            \(Wording.seconds(timeout)): lower net.ipv4.tcp_keepalive_time or set the \
+                            application's keepalive option. Or raise \(Self.key) to at least \(Self.keepaliveTime).
+                            """),
+                    ]))
+        }
+        return info.pass(
+            observed: observed,
+            expected: "between \(Wording.seconds(Self.keepaliveTime)) and \(Wording.seconds(Self.suggested)), or longer while the table stays below 75% full",
+            explanation: """
+                Idle established connections outlive the default keepalive time, and the timeout is not filling \
+                the table. The default of 5 days is fine while the table has room.
+                """,
+            evidence: evidence)
+    }
+
+    private func fill(_ snapshot: HostSnapshot) -> Fill {
+        let count = snapshot.sysctls.int(Self.countKey)
+        let max = snapshot.sysctls.int(Self.maxKey)
+        guard let c = count.value else { return .unknown("nf_conntrack_count \(Wording.reading(count))") }
+        guard let m = max.value else { return .unknown("nf_conntrack_max \(Wording.reading(max))") }
+        guard m > 0 else { return .unknown("nf_conntrack_max = 0 means no limit") }
+        return .known(count: c, max: m)
+    }
+
+    private func describe(_ fill: Fill) -> String {
+        switch fill {
+        case .known(let count, let max):
+            "table \(Wording.percent(Double(count) / Double(max))) full (nf_conntrack_count = \(count), nf_conntrack_max = \(max))"
+        case .unknown(let why):
+            "table fill unknown (\(why)); a per-state histogram needs the netlink dump, which comes later"
+        }
+    }
+}

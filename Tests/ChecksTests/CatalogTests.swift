@@ -1,0 +1,37 @@
+import DoctorKit
+import Testing
+@testable import Checks
+
+@Suite struct CatalogTests {
+    @Test func holdsTheNineChecksInReportOrder() {
+        #expect(Catalog.all.map(\.info.id) == [
+            "conntrack.present", "logging.log-invalid", "logging.backend", "logging.module", "logging.all-netns",
+            "tcp.be-liberal", "tcp.loose", "events.enabled", "timeouts.tcp-established",
+        ])
+    }
+
+    @Test func idsAreUnique() {
+        let ids = Catalog.all.map(\.info.id)
+        #expect(Set(ids).count == ids.count)
+    }
+
+    @Test func weightsMatchTheCatalog() {
+        #expect(Catalog.all.map(\.info.weight) == [15, 6, 10, 10, 6, 6, 8, 6, 8])
+    }
+
+    @Test func everyCheckExplainsItselfAndCitesTheKernelDocs() {
+        for check in Catalog.all {
+            #expect(!check.info.rationale.isEmpty, "\(check.info.id)")
+            #expect(check.info.references.contains { $0.hasPrefix("https://docs.kernel.org/networking/") }, "\(check.info.id)")
+        }
+    }
+
+    @Test func everyFindingCarriesItsCheckIdOnTheDefaultSnapshot() {
+        let snapshot = SnapshotBuilder().snapshot
+        for check in Catalog.all {
+            let f = check.evaluate(snapshot)
+            #expect(f.id == check.info.id)
+            #expect(f.status == .pass, "\(f.id): \(f.observed)")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import DoctorKit
+import Testing
+@testable import Checks
+
+@Suite struct LoggingModuleCheckTests {
+    let check = LoggingModuleCheck()
+    let wantKey = "net.netfilter.nf_conntrack_log_invalid"
+
+    @Test func builtInLoggerPasses() {
+        var b = SnapshotBuilder()
+        b.set(wantKey, "255")
+        let f = check.evaluate(b.snapshot)
+        #expect(f.status == .pass)
+        #expect(f.observed.contains("nf_log_ipv4 registered for IPv4, provided by nf_log_syslog built into the kernel (CONFIG_NF_LOG_SYSLOG=y)"))
+        #expect(f.observed.contains("nf_log_ipv6 registered for IPv6"))
+        #expect(f.argvs.isEmpty)
+    }
+
+    @Test func loadableButNotWantedPasses() {
+        let f = check.evaluate(SnapshotBuilder.modular61().snapshot)
+        #expect(f.status == .pass)
+        #expect(f.observed == "nf_log_ipv4 (IPv4) is not registered; not loaded; loadable with modprobe nf_log_syslog when needed")
+    }
+
+    @Test func loadableAndWantedIsAWarningWithModprobe() {
+        var b = SnapshotBuilder.modular61()
+        b.set(wantKey, "6")
+        let f = check.evaluate(b.snapshot)
+        #expect(f.status == .fail)
+        #expect(f.severity == .warning)
+        #expect(f.observed == "nf_log_ipv4 (IPv4) and nf_log_ipv6 (IPv6) are not registered; nf_log_syslog not loaded, loadable (/lib/modules/6.1.0-27-amd64/kernel/net/netfilter/nf_log_syslog.ko)")
+        // One module provides both families: load it once.
+        #expect(f.argvs == [["modprobe", "nf_log_syslog"]])
+        #expect(f.undos == [["modprobe", "-r", "nf_log_syslog"]])
+        #expect(f.remediation?.steps.first?.scope == .needsModule)
+    }
+
+    @Test func noSyslogLoggerWhileWantedIsAnError() {
+        var b = SnapshotBuilder()
+        b.set(wantKey, "1")
+        b.register(pf: 2, ["nfnetlink_log"])
+        b.bind(pf: 2, nil)
+        b.module("nf_log_syslog", .missing, "CONFIG_NF_LOG_SYSLOG is not set")
+        let f = check.evaluate(b.snapshot)
+        #expect(f.status == .fail)
+        #expect(f.severity == .error)
+        #expect(f.observed.contains("nf_log_syslog not on this kernel"))
+        #expect(f.argvs == [nil])
+        #expect(f.remediation?.steps.first?.purpose.contains("net.netfilter.nf_log.2=nfnetlink_log") == true)
+        #expect(f.remediation?.steps.first?.purpose.contains("ulogd2") == true)
+    }
+
+    @Test func noSyslogLoggerWhileNotWantedPasses() {
+        var b = SnapshotBuilder()
+        b.register(pf: 2, ["nfnetlink_log"])
+        b.module("nf_log_syslog", .missing, "CONFIG_NF_LOG_SYSLOG is not set")
+        let f = check.evaluate(b.snapshot)
+        #expect(f.status == .pass)
+        #expect(f.observed.contains("nf_log_syslog not on this kernel"))
+    }
+
+    @Test func unreadableRegistryMapsLikeAnyReading() {
+        var b = SnapshotBuilder()
+        b.snapshot.nfLog.families = .denied("permission denied")
+        #expect(check.evaluate(b.snapshot).status == .skipped)
+        b.snapshot.nfLog.families = .absent("no /proc/net/netfilter/nf_log")
+        #expect(check.evaluate(b.snapshot).status == .notApplicable)
+        b.snapshot.nfLog.families = .failed("EIO")
+        let f = check.evaluate(b.snapshot)
+        #expect(f.status == .error)
+        #expect(f.observed.contains("/proc/net/netfilter/nf_log"))
+    }
+}
