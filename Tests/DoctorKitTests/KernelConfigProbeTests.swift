@@ -116,6 +116,13 @@ import Testing
         ])
     }
 
+    @Test func parseAcceptsCRLFLines() {
+        // Swift reads "\r\n" as one character, so splitting on "\n" alone would keep such files in one line.
+        #expect(KernelConfigProbe.parse("CONFIG_NF_CONNTRACK=m\r\n# CONFIG_NF_LOG_ARP is not set\r\n") == [
+            "CONFIG_NF_CONNTRACK": "m", "CONFIG_NF_LOG_ARP": "n",
+        ])
+    }
+
     @Test func gzipRoundTripWithTheSystemTool() throws {
         // Larger than zlib's 64 KiB output chunk, so the inflate loop runs more than once.
         let text = String(repeating: "CONFIG_NF_CONNTRACK=y\n", count: 10_000)

@@ -92,7 +92,7 @@ public struct HostIdentityProbe: Probe {
 
     /// Bit 12 (CAP_NET_ADMIN) of the hexadecimal CapEff line of /proc/<pid>/status; nil when there is no such line.
     static func capNetAdmin(status: String) -> Bool? {
-        for line in status.split(separator: "\n") where line.hasPrefix("CapEff:") {
+        for line in status.split(whereSeparator: \.isNewline) where line.hasPrefix("CapEff:") {
             let hex = String(line.dropFirst("CapEff:".count)).trimmingWhitespace()
             guard let mask = UInt64(hex, radix: 16) else { return nil }
             return mask & (1 << 12) != 0

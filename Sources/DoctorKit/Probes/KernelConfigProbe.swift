@@ -51,7 +51,7 @@ public struct KernelConfigProbe: Probe {
     /// `CONFIG_X=y|m` and `# CONFIG_X is not set`, for the kept prefixes only. Other values (numbers, strings) are dropped.
     public static func parse(_ text: String) -> [String: String] {
         var options: [String: String] = [:]
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
+        for raw in text.split(whereSeparator: \.isNewline) {
             let line = String(raw).trimmingWhitespace()
             if line.hasPrefix("#") {
                 // "# CONFIG_FOO is not set"
