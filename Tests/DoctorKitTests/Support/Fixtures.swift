@@ -77,10 +77,19 @@ final class TemporaryRoot {
     }
 
     deinit {
-        // Restore permissions a test may have taken away, then remove everything.
-        _ = try? FileManager.default.subpathsOfDirectory(atPath: path).forEach {
-            chmod(path + "/" + $0, 0o755)
-        }
+        // Give back permissions a test may have taken away (a mode-000 folder cannot be listed or emptied),
+        // then remove everything.
+        Self.restorePermissions(path)
         try? FileManager.default.removeItem(atPath: path)
+    }
+
+    private static func restorePermissions(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFLNK else { return }
+        chmod(path, 0o755)
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { return }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+            restorePermissions(path + "/" + name)
+        }
     }
 }
