@@ -1,0 +1,64 @@
+/// Conntrack counters from /proc/net/stat/nf_conntrack, summed over CPUs, named as ctnetlink names them.
+public struct ConntrackStatsProbe: Probe {
+    public let name = "conntrack statistics"
+
+    public static let path = "/proc/net/stat/nf_conntrack"
+
+    /// /proc column names that ctnetlink (and `conntrack -S`) call something else.
+    public static let ctnetlinkName = [
+        "clashres": "clash_resolve",
+        "chainlength": "chaintoolong",
+        "icmp_error": "error",
+    ]
+
+    public init() {}
+
+    public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
+        switch context.host.read(Self.path) {
+        case .value(let text):
+            snapshot.stats = Self.parse(text)
+        case .absent(let why):
+            snapshot.stats = .absent(
+                "\(why) (kernel built without CONFIG_NF_CONNTRACK_PROCFS or conntrack not loaded)")
+        case .denied(let why):
+            snapshot.stats = .denied(why)
+        case .failed(let why):
+            snapshot.stats = .failed(why)
+        }
+    }
+
+    /// Header line of column names, then one row of hex values per possible CPU. Columns are found by name, never by
+    /// position (they were renamed: searched → clashres in 5.10, delete_list → chainlength in 5.15).
+    /// `entries` is the namespace's total and repeats on every row, so the first row's value is taken; every other
+    /// column is summed over the rows.
+    public static func parse(_ text: String) -> Reading<ConntrackStats> {
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
+            .map { (offset: $0.offset, fields: $0.element.split(whereSeparator: \.isWhitespace)) }
+            .filter { !$0.fields.isEmpty }.makeIterator()
+        guard let (_, header) = lines.next() else { return .failed("\(path) is empty") }
+        let names = header.map { ctnetlinkName[String($0)] ?? String($0) }
+        if names.contains(where: { $0.first?.isLetter != true }) {
+            return .failed("\(path) line 1 is not a header of column names: \"\(header.joined(separator: " "))\"")
+        }
+        var counters: [String: UInt64] = [:]
+        var cpus = 0
+        while let (index, fields) = lines.next() {
+            guard fields.count == names.count else {
+                return .failed("\(path) line \(index + 1) has \(fields.count) values for \(names.count) columns")
+            }
+            for (name, field) in zip(names, fields) {
+                guard let value = UInt64(field, radix: 16) else {
+                    return .failed("\(path) line \(index + 1): \(name) = \"\(field)\" is not hexadecimal")
+                }
+                if name == "entries" {
+                    if cpus == 0 { counters[name] = value }
+                } else {
+                    counters[name, default: 0] &+= value
+                }
+            }
+            cpus += 1
+        }
+        guard cpus > 0 else { return .failed("\(path) has a header but no rows") }
+        return .value(ConntrackStats(source: path, cpus: cpus, counters: counters))
+    }
+}
