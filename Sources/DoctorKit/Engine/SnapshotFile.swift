@@ -3,12 +3,11 @@ import Foundation
 /// Reads and writes snapshot files, with errors that say what is wrong with which file.
 public enum SnapshotFile {
     public static func load(_ path: String) throws(InputError) -> HostSnapshot {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw InputError("--snapshot \(path): cannot read: \(Self.reason(error))")
+        let bytes = HostRoot("/").readBytes(path)
+        guard let raw = bytes.value else {
+            throw InputError("--snapshot \(path): cannot read: \(Self.errnoText(bytes.problem ?? "", path: path))")
         }
+        let data = Data(raw)
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data)
@@ -40,6 +39,11 @@ public enum SnapshotFile {
             return "bad value at \(at(ctx.codingPath)): \(ctx.debugDescription)"
         @unknown default: return "\(error)"
         }
+    }
+
+    /// "path: reason" from HostRoot, without the path repeated.
+    static func errnoText(_ problem: String, path: String) -> String {
+        problem.hasPrefix(path + ": ") ? String(problem.dropFirst(path.count + 2)) : problem
     }
 
     static func reason(_ error: any Error) -> String {

@@ -83,6 +83,27 @@ public struct Finding: Codable, Sendable, Equatable {
         self.remediation = remediation
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case id, status, severity, title, observed, expected, explanation, evidence, weight, scoreImpact, references, remediation
+    }
+
+    /// Written out in full, with `null` for an absent severity or remediation, so every finding has the same shape.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(status, forKey: .status)
+        try c.encode(severity, forKey: .severity)
+        try c.encode(title, forKey: .title)
+        try c.encode(observed, forKey: .observed)
+        try c.encode(expected, forKey: .expected)
+        try c.encode(explanation, forKey: .explanation)
+        try c.encode(evidence, forKey: .evidence)
+        try c.encode(weight, forKey: .weight)
+        try c.encode(scoreImpact, forKey: .scoreImpact)
+        try c.encode(references, forKey: .references)
+        try c.encode(remediation, forKey: .remediation)
+    }
+
     /// The area a check belongs to: the part of its id before the first dot.
     public var area: String { String(id.prefix { $0 != "." }) }
 }

@@ -36,7 +36,7 @@ public struct TextReporter: Sendable {
     }
 
     func header(_ r: Report) -> String {
-        var ns = "netns " + (r.host.netns.inode.map(String.init) ?? "unknown")
+        var ns = "netns " + (r.host.netns.inode.map(String.init) ?? "(inode unknown)")
         switch r.host.netns.initial {
         case true?: ns += " (initial)"
         case false?: ns += " (not the initial namespace" + (r.host.netns.name.map { ", /run/netns/\($0)" } ?? "") + ")"
