@@ -1,10 +1,54 @@
 import ArgumentParser
+import DoctorKit
+import Foundation
 
 public struct CTDoctor: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "ctdoctor")
+    public static let configuration = CommandConfiguration(
+        commandName: "ctdoctor",
+        abstract: "Health check and fix-it for Linux connection tracking (conntrack) and NAT.",
+        discussion: """
+            With no command, runs `check` on the current network namespace.
+
+            Exit status:
+              0  no failure at or above --fail-on (default: error) and the score is at least --min-score
+              1  a failure at or above --fail-on, or the score is below --min-score
+              2  usage or input error: a bad flag, an unknown check id, an unreadable or foreign file
+              3  nothing could be judged: every selected check ended in error or could not read its data
+            """,
+        version: CTDoctorVersion.current,
+        subcommands: [CheckCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],
+        defaultSubcommand: CheckCommand.self
+    )
+
     public init() {}
 }
 
+/// The process entry: parses, runs, and maps every way out to the documented exit status.
 public enum CTDoctorCLI {
-    public static func main() { CTDoctor.main() }
+    public static func main(_ arguments: [String]? = nil) -> Never {
+        do {
+            var command = try CTDoctor.parseAsRoot(arguments)
+            try command.run()
+            exit(0)
+        } catch let error as InputError {
+            printError("ctdoctor: \(error.message)")
+            exit(Gate.Outcome.usageError.rawValue)
+        } catch let code as ExitCode {
+            exit(code.rawValue)
+        } catch {
+            let code = CTDoctor.exitCode(for: error)
+            let message = CTDoctor.fullMessage(for: error)
+            if code == .success {
+                print(message)
+                exit(0)
+            }
+            printError(message)
+            // Argument-parser reports usage errors as 64 (EX_USAGE); ctdoctor documents 2.
+            exit(code == .validationFailure ? Gate.Outcome.usageError.rawValue : code.rawValue)
+        }
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
 }

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Checks
+import DoctorKit
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check this host's connection tracking setup, score it, and print the fixes.")
+
+    @OptionGroup(title: "Source") var source: SourceOptions
+
+    @Option(name: .long, help: ArgumentHelp("Check a snapshot file (from `ctdoctor snapshot`) instead of this host.", valueName: "file"))
+    var snapshot: String?
+
+    @OptionGroup(title: "Selection") var selection: SelectionOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Gating") var gating: GateOptions
+
+    func validate() throws {
+        if snapshot != nil && source.root != nil {
+            throw ValidationError("--snapshot and --root cannot be used together")
+        }
+    }
+
+    func run() throws {
+        let (only, skip) = try selection.resolved(against: Catalog.all)
+        let snap: HostSnapshot
+        if let snapshot {
+            snap = try SnapshotFile.load(snapshot)
+        } else {
+            snap = try source.takeSnapshot()
+        }
+        let findings = CheckEngine.run(Catalog.all, on: snap, only: only, skip: skip)
+        let report = Report(snapshot: snap, findings: findings, source: snapshot)
+        switch output.format {
+        case .json:
+            try output.emit(try JSONReporter.render(report))
+        case .text:
+            let detail: TextReporter.Detail = output.quiet ? .quiet : output.verbose ? .verbose : .normal
+            try output.emit(TextReporter(palette: output.palette, detail: detail).render(report))
+        }
+        let outcome = gating.gate.outcome(for: report)
+        if outcome != .ok { throw ExitCode(outcome.rawValue) }
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import DoctorKit
+import Foundation
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+extension Severity: ExpressibleByArgument {}
+
+struct SourceOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Read procfs and sysfs from this folder (a copied tree) instead of /.", valueName: "dir"))
+    var root: String?
+
+    /// The root folder, checked: it must exist and be a directory.
+    func hostRoot() throws(InputError) -> HostRoot {
+        guard let root else { return HostRoot("/") }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {
+            throw InputError("--root \(root): no such directory")
+        }
+        guard isDir.boolValue else { throw InputError("--root \(root): not a directory") }
+        return HostRoot(root)
+    }
+
+    func takeSnapshot() throws(InputError) -> HostSnapshot {
+        let host = try hostRoot()
+        let runner: any CommandRunner = host.isLive ? SystemCommandRunner() : RecordedCommandRunner()
+        let context = ProbeContext(host: host, runner: runner, toolVersion: CTDoctorVersion.current, now: Clock.nowISO8601())
+        return SnapshotTaker.take(context)
+    }
+}
+
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format.")
+    var format: OutputFormat = .text
+
+    @Option(name: .long, help: ArgumentHelp("Write the report to this file (whole or not at all) instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Flag(name: .long, help: "No colour (also when NO_COLOR is set or the output is not a terminal).")
+    var noColor = false
+
+    @Flag(name: .long, help: "Text: show only failing checks.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Text: explain every check, not only the failing ones.")
+    var verbose = false
+
+    func emit(_ text: String) throws(InputError) {
+        if let output {
+            try OutputFile.write(text, to: output)
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+
+    var palette: Palette {
+        let enabled = Palette.decide(
+            noColorFlag: noColor || output != nil,
+            isTerminal: isatty(STDOUT_FILENO) == 1,
+            environment: ProcessInfo.processInfo.environment)
+        return Palette(enabled: enabled)
+    }
+}
+
+struct SelectionOptions: ParsableArguments {
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Run only these checks (ids, space- or comma-separated).", valueName: "id"))
+    var only: [String] = []
+
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Skip these checks.", valueName: "id"))
+    var skip: [String] = []
+
+    static func split(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",").map { String($0).trimmingWhitespace() } }.filter { !$0.isEmpty }
+    }
+
+    func resolved(against checks: [any Check]) throws(InputError) -> (only: Set<String>?, skip: Set<String>) {
+        let only = Self.split(self.only), skip = Self.split(self.skip)
+        for (flag, ids) in [("--only", only), ("--skip", skip)] {
+            if let unknown = CheckEngine.unknownIDs(ids, in: checks).first {
+                throw InputError("\(flag): unknown check id '\(unknown)' (`ctdoctor checks` lists them)")
+            }
+        }
+        return (only.isEmpty ? nil : Set(only), Set(skip))
+    }
+}
+
+struct GateOptions: ParsableArguments {
+    @Option(name: .long, help: "Exit 1 when a check fails at this severity or above.")
+    var failOn: Severity = .error
+
+    @Option(name: .long, help: ArgumentHelp("Exit 1 when the score is below this (0-100).", valueName: "n"))
+    var minScore: Int?
+
+    func validate() throws {
+        if let minScore, !(0...100).contains(minScore) {
+            throw ValidationError("--min-score must be between 0 and 100, got \(minScore)")
+        }
+    }
+
+    var gate: Gate { Gate(failOn: failOn, minScore: minScore) }
+}
+
+enum Clock {
+    static func nowISO8601() -> String {
+        ISO8601DateFormatter().string(from: Date())
+    }
+}
