@@ -14,8 +14,8 @@ public struct AllNetnsCheck: Check {
             subject to this suppression.
             """,
         references: [
-            "https://docs.kernel.org/networking/netfilter-sysctl.html",
-            "https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
+            References.netfilterSysctls,
+            References.conntrackSysctls,
         ])
 
     public init() {}

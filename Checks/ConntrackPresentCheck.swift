@@ -14,8 +14,8 @@ public struct ConntrackPresentCheck: Check {
             a namespace only when a rule, NAT or a ct expression needs it.
             """,
         references: [
-            "https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
-            "https://docs.kernel.org/networking/netfilter-sysctl.html",
+            References.conntrackSysctls,
+            References.netfilterSysctls,
         ])
 
     public init() {}

@@ -12,8 +12,8 @@ public struct EventsEnabledCheck: Check {
             2 (Linux 5.19 and later, the default there) turns them on only while a listener is subscribed.
             """,
         references: [
-            "https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
-            "https://conntrack-tools.netfilter.org/manual.html",
+            References.conntrackSysctls,
+            References.conntrackToolsManual,
         ])
 
     public init() {}

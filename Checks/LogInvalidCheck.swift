@@ -14,8 +14,8 @@ public struct LogInvalidCheck: Check {
             compares the setting with the invalid counter, a lifetime total.
             """,
         references: [
-            "https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
-            "https://kubernetes.io/blog/2019/03/29/kube-proxy-subtleties-debugging-an-intermittent-connection-reset/",
+            References.conntrackSysctls,
+            References.kubeProxyConnectionReset,
             "https://fedoramagazine.org/network-address-translation-part-4-conntrack-troubleshooting/",
         ])
 

@@ -14,9 +14,9 @@ public struct LoggingBackendCheck: Check {
             is modular and not loaded.
             """,
         references: [
-            "https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
-            "https://docs.kernel.org/networking/netfilter-sysctl.html",
-            "https://www.netfilter.org/projects/ulogd/",
+            References.conntrackSysctls,
+            References.netfilterSysctls,
+            References.ulogd,
         ])
 
     public init() {}

@@ -14,9 +14,9 @@ public struct LoggingModuleCheck: Check {
             not, and says whether the logger is there, loadable, or missing from this kernel.
             """,
         references: [
-            "https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
-            "https://docs.kernel.org/networking/netfilter-sysctl.html",
-            "https://www.netfilter.org/projects/ulogd/",
+            References.conntrackSysctls,
+            References.netfilterSysctls,
+            References.ulogd,
         ])
 
     public init() {}

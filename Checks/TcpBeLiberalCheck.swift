@@ -14,8 +14,8 @@ public struct TcpBeLiberalCheck: Check {
             chases resets knows the evidence is switched off.
             """,
         references: [
-            "https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
-            "https://kubernetes.io/blog/2019/03/29/kube-proxy-subtleties-debugging-an-intermittent-connection-reset/",
+            References.conntrackSysctls,
+            References.kubeProxyConnectionReset,
         ])
 
     public init() {}

@@ -14,7 +14,7 @@ public struct TcpEstablishedTimeoutCheck: Check {
             rules unless keepalives are shorter. The check weighs the timeout against how full the table is.
             """,
         references: [
-            "https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
+            References.conntrackSysctls,
             "https://github.com/kubernetes/kubernetes/issues/71358",
         ])
 

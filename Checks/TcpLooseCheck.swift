@@ -13,8 +13,8 @@ public struct TcpLooseCheck: Check {
             so a failure here is a policy question, not a bug.
             """,
         references: [
-            "https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
-            "https://conntrack-tools.netfilter.org/manual.html",
+            References.conntrackSysctls,
+            References.conntrackToolsManual,
         ])
 
     public init() {}
