@@ -77,6 +77,8 @@ import Testing
         let text = TextReporter(detail: .quiet).render(sampleReport())
         #expect(text.contains("logging.backend"))
         #expect(!text.contains("PASS"))
+        let clean = Report(snapshot: HostSnapshot(), findings: CheckEngine.run([passing("a", 1)], on: HostSnapshot()))
+        #expect(TextReporter(detail: .quiet).render(clean).contains("  no failing checks\n"))
     }
 
     @Test func colourFollowsTerminalAndNoColor() {

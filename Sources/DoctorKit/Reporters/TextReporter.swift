@@ -24,6 +24,9 @@ public struct TextReporter: Sendable {
             }
             out.append(contentsOf: lines(for: f))
         }
+        if detail == .quiet && !report.findings.contains(where: { $0.status == .fail }) {
+            out.append("  no failing checks")
+        }
         out.append("")
         out.append(scoreLine(report))
         out.append(summaryLine(report))
