@@ -51,6 +51,20 @@ public struct HostRoot: Sendable, Equatable {
         return .value(bytes)
     }
 
+    /// Replaces a file's contents (a /proc/sys value, or a file in a copied tree). Returns nil on success, or why not.
+    public func write(_ hostPath: String, _ text: String) -> String? {
+        let fd = open(resolve(hostPath), O_WRONLY | O_TRUNC | O_CLOEXEC)
+        if fd < 0 { return "\(hostPath): \(Self.describe(errno: errno))" }
+        let bytes = Array(text.utf8)
+        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let writeErrno = errno
+        let closed = close(fd)
+        if n < 0 { return "\(hostPath): \(Self.describe(errno: writeErrno))" }
+        if n != bytes.count { return "\(hostPath): short write (\(n) of \(bytes.count) bytes)" }
+        if closed != 0 { return "\(hostPath): \(Self.describe(errno: errno))" }
+        return nil
+    }
+
     /// Names in a directory, sorted, without "." and "..".
     public func list(_ hostPath: String) -> Reading<[String]> {
         guard let dir = opendir(resolve(hostPath)) else { return Self.reading(errno: errno, hostPath) }

@@ -38,19 +38,31 @@ public struct RemediationStep: Codable, Sendable, Equatable {
         }
     }
 
+    /// What `fix --apply` does for this step. The argv is what a person would type for the same effect.
+    public enum Action: Codable, Sendable, Equatable {
+        /// Write `value` to /proc/sys/<key> directly (sysctl -w).
+        case sysctl(key: String, value: String)
+        /// Run this program (no shell).
+        case command([String])
+        /// Nothing ctdoctor can do itself: a person has to act.
+        case advice
+    }
+
     public var purpose: String
     /// The command, or nil when the step is advice a person has to carry out.
     public var argv: [String]?
+    public var action: Action
     public var scope: Scope
     public var risk: Risk
     /// The command that puts back what was there before, when there is one.
     public var undo: [String]?
     public var verify: Verification?
 
-    public init(purpose: String, argv: [String]?, scope: Scope, risk: Risk = .safe,
+    public init(purpose: String, argv: [String]?, action: Action? = nil, scope: Scope, risk: Risk = .safe,
                 undo: [String]? = nil, verify: Verification? = nil) {
         self.purpose = purpose
         self.argv = argv
+        self.action = action ?? argv.map(Action.command) ?? .advice
         self.scope = scope
         self.risk = risk
         self.undo = undo
@@ -60,12 +72,13 @@ public struct RemediationStep: Codable, Sendable, Equatable {
     /// The command as a POSIX shell would need it typed.
     public var command: String? { argv.map(ShellQuote.join) }
 
-    private enum CodingKeys: String, CodingKey { case purpose, argv, command, scope, risk, undo, verify }
+    private enum CodingKeys: String, CodingKey { case purpose, argv, command, action, scope, risk, undo, verify }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         purpose = try c.decode(String.self, forKey: .purpose)
         argv = try c.decodeIfPresent([String].self, forKey: .argv)
+        action = try c.decodeIfPresent(Action.self, forKey: .action) ?? argv.map(Action.command) ?? .advice
         scope = try c.decode(Scope.self, forKey: .scope)
         risk = try c.decode(Risk.self, forKey: .risk)
         undo = try c.decodeIfPresent([String].self, forKey: .undo)
@@ -77,6 +90,7 @@ public struct RemediationStep: Codable, Sendable, Equatable {
         try c.encode(purpose, forKey: .purpose)
         try c.encode(argv, forKey: .argv)
         try c.encode(command, forKey: .command)
+        try c.encode(action, forKey: .action)
         try c.encode(scope, forKey: .scope)
         try c.encode(risk, forKey: .risk)
         try c.encode(undo, forKey: .undo)
@@ -93,6 +107,7 @@ extension RemediationStep {
         RemediationStep(
             purpose: purpose,
             argv: ["sysctl", "-w", "\(key)=\(value)"],
+            action: .sysctl(key: key, value: value),
             scope: scope,
             risk: risk,
             undo: previous.map { ["sysctl", "-w", "\(key)=\($0)"] },
@@ -109,5 +124,36 @@ extension RemediationStep {
     /// A step a person has to carry out; nothing to run.
     public static func advice(_ text: String, scope: Scope = .runtime, risk: Risk = .safe) -> RemediationStep {
         RemediationStep(purpose: text, argv: nil, scope: scope, risk: risk)
+    }
+}
+
+/// Encoded as `{"kind": "sysctl", "key": …, "value": …}`, `{"kind": "command", "argv": […]}` or `{"kind": "advice"}`.
+extension RemediationStep.Action {
+    private enum Key: String, CodingKey { case kind, key, value, argv }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        switch try c.decode(String.self, forKey: .kind) {
+        case "sysctl": self = .sysctl(key: try c.decode(String.self, forKey: .key), value: try c.decode(String.self, forKey: .value))
+        case "command": self = .command(try c.decode([String].self, forKey: .argv))
+        case "advice": self = .advice
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown action kind \"\(other)\"")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        switch self {
+        case .sysctl(let key, let value):
+            try c.encode("sysctl", forKey: .kind)
+            try c.encode(key, forKey: .key)
+            try c.encode(value, forKey: .value)
+        case .command(let argv):
+            try c.encode("command", forKey: .kind)
+            try c.encode(argv, forKey: .argv)
+        case .advice:
+            try c.encode("advice", forKey: .kind)
+        }
     }
 }

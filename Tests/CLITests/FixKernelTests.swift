@@ -1,0 +1,92 @@
+import DoctorKit
+import Foundation
+import Testing
+
+/// `ctdoctor fix` on the real kernel, in throwaway network namespaces: apply, verify, undo, roll back.
+@Suite(
+    .enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"),
+    .enabled(if: Binary.isRoot, "fix tests need root to create network namespaces; run the tests as root to include them"))
+struct FixKernelTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var check: String
+        var broken: [String]
+        var extra: [String] = []
+        var description: String { check }
+        var keys: [String] { broken.map { String($0.prefix { $0 != "=" }) } }
+    }
+
+    static let cases = [
+        Case(check: "logging.backend", broken: ["net.netfilter.nf_conntrack_log_invalid=6", "net.netfilter.nf_log.2=NONE"]),
+        Case(check: "logging.log-invalid", broken: ["net.netfilter.nf_conntrack_log_invalid=1"]),
+        Case(check: "tcp.loose", broken: ["net.netfilter.nf_conntrack_tcp_loose=0"]),
+        Case(check: "events.enabled", broken: ["net.netfilter.nf_conntrack_events=0"]),
+        Case(check: "tcp.be-liberal", broken: ["net.netfilter.nf_conntrack_tcp_be_liberal=1"], extra: ["--include-disruptive"]),
+    ]
+
+    @Test(arguments: cases)
+    func applyMakesTheCheckPassAndUndoPutsEveryValueBack(_ c: Case) throws {
+        let ns = try Namespace()
+        try ns.set(c.broken)
+        let before = try ns.values(c.keys + ["net.netfilter.nf_log.2", "net.netfilter.nf_conntrack_tcp_loose"])
+        #expect(try ns.statuses()[c.check] == "fail")
+        let journal = try Binary.temporaryDirectory().appendingPathComponent("journal.json").path
+        let applied = try ns.ctdoctor(["fix", "--only", c.check, "--apply", "--yes", "--journal", journal] + c.extra)
+        #expect(applied.exitStatus == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(try ns.statuses()[c.check] == "pass")
+        let undone = try ns.ctdoctor(["fix", "--undo", journal])
+        #expect(undone.exitStatus == 0, "\(undone.stdout)\(undone.stderr)")
+        #expect(try ns.values(c.keys + ["net.netfilter.nf_log.2", "net.netfilter.nf_conntrack_tcp_loose"]) == before)
+        #expect(try ns.statuses()[c.check] == "fail")
+    }
+
+    @Test func aFailedStepRollsBackTheEarlierOnes() throws {
+        let ns = try Namespace()
+        try ns.set(["net.netfilter.nf_conntrack_log_invalid=6", "net.netfilter.nf_log.2=NONE"])
+        let dir = try Binary.temporaryDirectory()
+        let fake = dir.appendingPathComponent("tcp_loose").path
+        try "0\n".write(toFile: fake, atomically: true, encoding: .utf8)
+        let journal = dir.appendingPathComponent("journal.json").path
+        // In a private mount namespace, tcp_loose reads 0 from a read-only file: its fix (the second step) must fail.
+        let key = "/proc/sys/net/netfilter/nf_conntrack_tcp_loose"
+        let script = "mount --bind \(fake) \(key) && mount -o remount,bind,ro \(key) && exec \(Binary.path) fix --apply --yes --journal \(journal)"
+        let result = try ns.exec(["unshare", "-m", "sh", "-c", script])
+        #expect(result.exitStatus == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("FAILED: tcp.loose"))
+        #expect(result.stdout.contains("put back: net.netfilter.nf_log.2 = NONE"))
+        #expect(try ns.values(["net.netfilter.nf_log.2"]) == ["NONE"])
+        #expect(try Journal.load(journal).entries.map(\.state) == [.rolledBack, .failed])
+    }
+
+    @Test func thePrintedScriptFixesTheSameThings() throws {
+        let ns = try Namespace()
+        try ns.set(["net.netfilter.nf_conntrack_log_invalid=6", "net.netfilter.nf_log.2=NONE",
+                    "net.netfilter.nf_conntrack_tcp_loose=0", "net.netfilter.nf_conntrack_events=0"])
+        let script = try Binary.temporaryDirectory().appendingPathComponent("fix.sh").path
+        #expect(try ns.ctdoctor(["fix", "--output", script]).exitStatus == 0)
+        let ran = try ns.exec(["sh", script])
+        #expect(ran.exitStatus == 0, "\(ran.stderr)")
+        let statuses = try ns.statuses()
+        for id in ["logging.backend", "tcp.loose", "events.enabled"] { #expect(statuses[id] == "pass", "\(id)") }
+    }
+
+    @Test func noTerminalAndNoYesChangesNothing() throws {
+        let ns = try Namespace()
+        try ns.set(["net.netfilter.nf_conntrack_tcp_loose=0"])
+        let result = try ns.ctdoctor(["fix", "--apply"])
+        #expect(result.exitStatus == 2)
+        #expect(result.stderr.contains("add --yes"))
+        #expect(try ns.values(["net.netfilter.nf_conntrack_tcp_loose"]) == ["0"])
+    }
+
+    @Test func undoRefusesAnotherNamespace() throws {
+        let ns = try Namespace()
+        try ns.set(["net.netfilter.nf_conntrack_tcp_loose=0"])
+        let journal = try Binary.temporaryDirectory().appendingPathComponent("journal.json").path
+        #expect(try ns.ctdoctor(["fix", "--apply", "--yes", "--journal", journal]).exitStatus == 0)
+        let other = try Namespace()
+        let refused = try other.ctdoctor(["fix", "--undo", journal])
+        #expect(refused.exitStatus == 2)
+        #expect(refused.stderr.contains("recorded in network namespace"))
+        #expect(try ns.values(["net.netfilter.nf_conntrack_tcp_loose"]) == ["1"])
+    }
+}
