@@ -78,6 +78,20 @@ struct FixKernelTests {
         #expect(try ns.values(["net.netfilter.nf_conntrack_tcp_loose"]) == ["0"])
     }
 
+    /// On a terminal (a pty from util-linux `script`), each step is asked: an unknown answer asks again, n skips, y applies.
+    @Test func onATerminalEachStepIsAsked() throws {
+        let ns = try Namespace()
+        try ns.set(["net.netfilter.nf_conntrack_log_invalid=6", "net.netfilter.nf_log.2=NONE", "net.netfilter.nf_conntrack_tcp_loose=0"])
+        let journal = try Binary.temporaryDirectory().appendingPathComponent("journal.json").path
+        let command = "\(Binary.path) fix --apply --journal \(journal)"
+        let answers = "(sleep 1; printf 'maybe\\nn\\n'; sleep 1; printf 'y\\n')"
+        let result = try ns.exec(["sh", "-c", "\(answers) | script -qec '\(command)' /dev/null"])
+        #expect(result.exitStatus == 0, "\(result.stdout)")
+        #expect(result.stdout.components(separatedBy: "Apply? [y]es / [n]o / [a]ll / [q]uit:").count == 4, "asked three times")
+        #expect(result.stdout.contains("Applied 1 step(s), declined 1."))
+        #expect(try ns.values(["net.netfilter.nf_log.2", "net.netfilter.nf_conntrack_tcp_loose"]) == ["NONE", "1"])
+    }
+
     @Test func undoRefusesAnotherNamespace() throws {
         let ns = try Namespace()
         try ns.set(["net.netfilter.nf_conntrack_tcp_loose=0"])
