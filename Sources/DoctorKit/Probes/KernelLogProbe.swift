@@ -47,20 +47,28 @@ public struct KernelLogProbe: Probe {
         return .absent("no kernel log in this root: " + problems.joined(separator: "; "))
     }
 
-    /// Every record of /dev/kmsg: one record per read(2), until EAGAIN. EPIPE means the reader fell behind and
-    /// records were overwritten; reading goes on from the oldest one left.
     static func readKmsg(_ host: HostRoot) -> Reading<KernelLog> {
+        var collector = KernelLogCollector(source: kmsg)
+        return eachKmsgRecord(host) { collector.add(seconds: $0, message: $1) }.map { overwritten in
+            if overwritten { collector.noteOverwritten() }
+            return collector.log
+        }
+    }
+
+    /// Hands every record of /dev/kmsg to `body`, oldest first: one record per read(2), until EAGAIN. EPIPE means
+    /// records were overwritten before they were read; reading goes on from the oldest one left, and the result says so.
+    static func eachKmsgRecord(_ host: HostRoot, _ body: (Double, String) -> Void) -> Reading<Bool> {
         let fd = open(host.resolve(kmsg), O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 {
             let code = errno
-            let reading: Reading<KernelLog> = HostRoot.reading(errno: code, kmsg)
+            let reading: Reading<Bool> = HostRoot.reading(errno: code, kmsg)
             guard code == EPERM || code == EACCES else { return reading }
             let restrict = host.readTrimmed("/proc/sys/kernel/dmesg_restrict").value
             return .denied("\(kmsg): \(HostRoot.describe(errno: code)): reading the kernel log needs CAP_SYSLOG"
                 + (restrict == "1" ? " (kernel.dmesg_restrict = 1)" : ""))
         }
         defer { close(fd) }
-        var collector = KernelLogCollector(source: kmsg)
+        var overwritten = false
         // A record is at most about 1 KiB of text plus its dictionary; 16 KiB never gets EINVAL (buffer too small).
         var buffer = [UInt8](repeating: 0, count: 16384)
         while true {
@@ -68,15 +76,13 @@ public struct KernelLogProbe: Probe {
             if n < 0 {
                 switch errno {
                 case EINTR: continue
-                case EPIPE: collector.noteOverwritten(); continue
-                case EAGAIN: return .value(collector.log)
+                case EPIPE: overwritten = true; continue
+                case EAGAIN: return .value(overwritten)
                 case let code: return .failed("\(kmsg): \(HostRoot.describe(errno: code))")
                 }
             }
-            if n == 0 { return .value(collector.log) }
-            if let record = parseKmsgRecord(buffer[0..<n]) {
-                collector.add(seconds: record.seconds, message: record.message)
-            }
+            if n == 0 { return .value(overwritten) }
+            if let record = parseKmsgRecord(buffer[0..<n]) { body(record.seconds, record.message) }
         }
     }
 
