@@ -189,7 +189,7 @@ private struct Review {
         guard !keys.isEmpty else { return }
         issues.append(Issue(
             severity: .warning,
-            observed: "nf_conntrack is a module not loaded at boot, so \(keys.joined(separator: ", ")) from sysctl.d will not apply",
+            observed: "nf_conntrack is a module not loaded at boot, so \(keys.count == 1 ? keys[0] : "\(keys.count) nf_conntrack keys") from sysctl.d will not apply",
             explanation: """
                 nf_conntrack is a module (\(status.evidence)) and neither modules-load.d, /etc/modules nor the \
                 kernel command line loads it at boot, and no udev rule re-runs systemd-sysctl for it. \
