@@ -55,11 +55,13 @@ public struct DynamicDebugCheck: Check {
 
     private func unavailable(_ why: String, _ snapshot: HostSnapshot) -> Finding {
         let config = snapshot.kernelConfig
-        var reason = "dynamic debug is not available: \(why)"
-        switch config.tristate("CONFIG_DYNAMIC_DEBUG") {
-        case .notSet?: reason += "; the kernel is built without it (CONFIG_DYNAMIC_DEBUG is not set in \(config.source.value ?? "the kernel configuration"))"
-        case .builtIn?: reason += "; the kernel has it (CONFIG_DYNAMIC_DEBUG=y): mount debugfs (`mount -t debugfs none /sys/kernel/debug`) to reach the control file"
-        default: break
+        let reason = switch config.tristate("CONFIG_DYNAMIC_DEBUG") {
+        case .notSet?:
+            "the kernel is built without dynamic debug (CONFIG_DYNAMIC_DEBUG is not set in \(config.source.value ?? "the kernel configuration"))"
+        case .builtIn?:
+            "dynamic debug is built in (CONFIG_DYNAMIC_DEBUG=y) but its control file is not visible: mount debugfs (`mount -t debugfs none /sys/kernel/debug`)"
+        default:
+            "dynamic debug is not available: \(why)"
         }
         return info.notApplicable(
             reason + ". For INVALID packets use nf_conntrack_log_invalid instead (see logging.log-invalid).",
