@@ -7,10 +7,15 @@ import Testing
     static let max = "net.netfilter.nf_conntrack_max"
     static let loadEarly = ["sh", "-c", "echo nf_conntrack > /etc/modules-load.d/ctdoctor-nf_conntrack.conf"]
 
-    func persist(_ b: inout SnapshotBuilder, _ key: String, _ value: String, file: String = "/etc/sysctl.d/99-custom.conf", line: Int = 3) {
+    /// Changes the builder's boot configuration in place.
+    func edit(_ b: inout SnapshotBuilder, _ change: (inout PersistedSettings) -> Void) {
         guard var p = b.snapshot.persisted.value else { return }
-        p.sysctls[key] = PersistedSysctl(value: value, file: file, line: line, written: key)
+        change(&p)
         b.snapshot.persisted = .value(p)
+    }
+
+    func persist(_ b: inout SnapshotBuilder, _ key: String, _ value: String, file: String = "/etc/sysctl.d/99-custom.conf", line: Int = 3) {
+        edit(&b) { $0.sysctls[key] = PersistedSysctl(value: value, file: file, line: line, written: key) }
     }
 
     /// Debian-like: nf_conntrack is a loaded module.
@@ -21,9 +26,11 @@ import Testing
     }
 
     func loadAtBoot(_ b: inout SnapshotBuilder, _ module: String) {
-        guard var p = b.snapshot.persisted.value else { return }
-        p.modulesLoad.append(ConfigEntry(value: module, file: "/etc/modules-load.d/conntrack.conf", line: 1))
-        b.snapshot.persisted = .value(p)
+        edit(&b) { $0.modulesLoad.append(ConfigEntry(value: module, file: "/etc/modules-load.d/conntrack.conf", line: 1)) }
+    }
+
+    func hashsizeOption(_ b: inout SnapshotBuilder) {
+        edit(&b) { $0.conntrackOptions["hashsize"] = ConfigEntry(value: "65536", file: "/etc/modprobe.d/nf_conntrack.conf", line: 1) }
     }
 
     @Test func persistedEqualsRunningAndBuiltInPasses() {
@@ -52,11 +59,11 @@ import Testing
 
     @Test func overriddenAssignmentsAreNamed() {
         var b = SnapshotBuilder()
-        guard var p = b.snapshot.persisted.value else { return }
-        p.sysctls[Self.max] = PersistedSysctl(
-            value: "1048576", file: "/etc/sysctl.d/99-zz.conf", line: 1, written: "-net/netfilter/nf_conntrack_max", ignoreErrors: true,
-            overrides: [ConfigEntry(value: "262144", file: "/usr/lib/sysctl.d/50-vendor.conf", line: 4)])
-        b.snapshot.persisted = .value(p)
+        edit(&b) {
+            $0.sysctls[Self.max] = PersistedSysctl(
+                value: "1048576", file: "/etc/sysctl.d/99-zz.conf", line: 1, written: "-net/netfilter/nf_conntrack_max", ignoreErrors: true,
+                overrides: [ConfigEntry(value: "262144", file: "/usr/lib/sysctl.d/50-vendor.conf", line: 4)])
+        }
         let f = check.evaluate(b.snapshot)
         #expect(f.status == .fail)
         #expect(f.explanation.contains("(it overrides /usr/lib/sysctl.d/50-vendor.conf:4 = 262144)"))
@@ -91,9 +98,7 @@ import Testing
 
     @Test func udevRuleThatReappliesPasses() {
         var b = modular()
-        guard var p = b.snapshot.persisted.value else { return }
-        p.udevSysctlRules = [ConfigEntry(value: "…", file: "/etc/udev/rules.d/99-conntrack.rules", line: 1)]
-        b.snapshot.persisted = .value(p)
+        edit(&b) { $0.udevSysctlRules = [ConfigEntry(value: "…", file: "/etc/udev/rules.d/99-conntrack.rules", line: 1)] }
         let f = check.evaluate(b.snapshot)
         #expect(f.status == .pass)
         #expect(f.observed.contains("/etc/udev/rules.d/99-conntrack.rules:1 re-applies sysctl.d"))
@@ -111,9 +116,7 @@ import Testing
 
     @Test func hashsizeOptionIsIgnoredForBuiltInConntrack() {
         var b = SnapshotBuilder()
-        guard var p = b.snapshot.persisted.value else { return }
-        p.conntrackOptions["hashsize"] = ConfigEntry(value: "65536", file: "/etc/modprobe.d/nf_conntrack.conf", line: 1)
-        b.snapshot.persisted = .value(p)
+        hashsizeOption(&b)
         let f = check.evaluate(b.snapshot)
         #expect(f.status == .fail && f.severity == .info)
         #expect(f.observed == "hashsize=65536 in /etc/modprobe.d/nf_conntrack.conf:1 is ignored: nf_conntrack is built in")
@@ -123,9 +126,7 @@ import Testing
     @Test func hashsizeOptionThatDiffersFromBucketsWarns() {
         var b = modular()
         loadAtBoot(&b, "nf_conntrack")
-        guard var p = b.snapshot.persisted.value else { return }
-        p.conntrackOptions["hashsize"] = ConfigEntry(value: "65536", file: "/etc/modprobe.d/nf_conntrack.conf", line: 1)
-        b.snapshot.persisted = .value(p)
+        hashsizeOption(&b)
         let f = check.evaluate(b.snapshot)
         #expect(f.status == .fail && f.severity == .warning)
         #expect(f.observed == "net.netfilter.nf_conntrack_buckets = 262144 running, hashsize=65536 in /etc/modprobe.d/nf_conntrack.conf:1")

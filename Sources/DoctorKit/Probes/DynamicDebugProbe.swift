@@ -19,24 +19,20 @@ public struct DynamicDebugProbe: Probe {
         for mount in [debugfs, usualDebugfs].compactMap({ $0 }) where !candidates.contains(mount + "/dynamic_debug/control") {
             candidates.append(mount + "/dynamic_debug/control")
         }
-        var problems: [Reading<DynamicDebug>] = []
+        var problems: [Reading<String>] = []
         for path in candidates {
-            switch host.read(path) {
-            case .value(let text):
-                var result = parse(text, control: path)
-                result.debugfs = debugfs
-                return .value(result)
-            case .absent(let why): problems.append(.absent(why))
-            case .denied(let why): problems.append(.denied(why))
-            case .failed(let why): problems.append(.failed(why))
+            let reading = host.read(path)
+            guard let text = reading.value else {
+                problems.append(reading)
+                continue
             }
+            var result = parse(text, control: path)
+            result.debugfs = debugfs
+            return .value(result)
         }
         let mounted = debugfs.map { "debugfs is mounted on \($0)" } ?? "debugfs is not mounted (or /proc/mounts is unreadable)"
-        let text = problems.compactMap(\.problem).joined(separator: "; ") + "; \(mounted)"
-        // The worst problem decides: a control file that exists but cannot be read says more than a missing one.
-        if let denied = problems.first(where: { if case .denied = $0 { true } else { false } }) { return denied.withProblem(text) }
-        if let failed = problems.first(where: { if case .failed = $0 { true } else { false } }) { return failed.withProblem(text) }
-        return .absent(text)
+        // A control file that exists but cannot be read says more than a missing one.
+        return .worst(of: problems, text: problems.compactMap(\.problem).joined(separator: "; ") + "; \(mounted)")
     }
 
     /// The mount point of the first debugfs in /proc/mounts (`debugfs /sys/kernel/debug debugfs rw,… 0 0`).
