@@ -118,7 +118,12 @@ private struct Review {
             guard let value = running.value.value else { continue }
             if Self.words(value) == Self.words(entry.value) { equal += 1 } else { differs(key, value, entry) }
         }
-        bootOrder(keys.filter(SysctlPersistenceCheck.needsConntrack), snapshot, persisted)
+        // Keys this kernel lacks are reported as stale above, not as lost at boot.
+        let conntrackKeys = keys.filter {
+            SysctlPersistenceCheck.needsConntrack($0)
+                && (snapshot.sysctls.entry($0) != nil || !snapshot.modules.status("nf_conntrack").isPresent)
+        }
+        bootOrder(conntrackKeys, snapshot, persisted)
         options(snapshot, persisted)
         persistsNothing = keys.isEmpty
         summary = keys.isEmpty

@@ -16,7 +16,7 @@ struct BootConfigurationRootTests {
         #expect(f.status == .fail && f.severity == .warning)
         #expect(f.observed.contains("net.netfilter.nf_conntrack_max = 262144 running, 524288 in /etc/sysctl.d/99-zz-override.conf:1"))
         #expect(f.observed.contains("net.netfilter.nf_conntrack_generic_timeout = 600 running, 300 in /run/sysctl.d/80-run.conf:2"))
-        #expect(f.observed.contains("nf_conntrack is a module not loaded at boot, so 6 nf_conntrack keys from sysctl.d will not apply"))
+        #expect(f.observed.contains("nf_conntrack is a module not loaded at boot, so 5 nf_conntrack keys from sysctl.d will not apply"))
         // The stale -nf_conntrack_helper line is reported; the equal sysctl.conf value is not.
         #expect(f.observed.contains("net.netfilter.nf_conntrack_helper is set in /etc/sysctl.d/99-custom.conf:4"))
         #expect(!f.observed.contains("nf_conntrack_tcp_timeout_established = "))

@@ -37,14 +37,13 @@ public struct KernelLogProbe: Probe {
     }
 
     static func copied(_ host: HostRoot) -> Reading<KernelLog> {
-        var problems: [String] = []
+        var problems: [Reading<String>] = []
         for path in files {
-            switch host.read(path) {
-            case .value(let text): return .value(parseText(text, source: path))
-            case let other: problems.append(other.problem ?? path)
-            }
+            let reading = host.read(path)
+            if let text = reading.value { return .value(parseText(text, source: path)) }
+            problems.append(reading)
         }
-        return .absent("no kernel log in this root: " + problems.joined(separator: "; "))
+        return .worst(of: problems, text: "no kernel log in this root: " + problems.compactMap(\.problem).joined(separator: "; "))
     }
 
     static func readKmsg(_ host: HostRoot) -> Reading<KernelLog> {
