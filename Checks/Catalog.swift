@@ -12,5 +12,7 @@ public enum Catalog {
         TcpLooseCheck(),
         EventsEnabledCheck(),
         TcpEstablishedTimeoutCheck(),
+        DynamicDebugCheck(),
+        SysctlPersistenceCheck(),
     ]
 }

@@ -3,10 +3,11 @@ import Testing
 @testable import Checks
 
 @Suite struct CatalogTests {
-    @Test func holdsTheNineChecksInReportOrder() {
+    @Test func holdsEveryCheckInReportOrder() {
         #expect(Catalog.all.map(\.info.id) == [
             "conntrack.present", "logging.log-invalid", "logging.backend", "logging.module", "logging.all-netns",
             "tcp.be-liberal", "tcp.loose", "events.enabled", "timeouts.tcp-established",
+            "debug.dynamic-debug", "sysctl.persistence",
         ])
     }
 
@@ -16,7 +17,7 @@ import Testing
     }
 
     @Test func weightsMatchTheCatalog() {
-        #expect(Catalog.all.map(\.info.weight) == [15, 6, 10, 10, 6, 6, 8, 6, 8])
+        #expect(Catalog.all.map(\.info.weight) == [15, 6, 10, 10, 6, 6, 8, 6, 8, 4, 8])
     }
 
     @Test func everyCheckExplainsItselfAndCitesTheKernelDocs() {

@@ -88,7 +88,25 @@ struct SnapshotBuilder {
                 counters: [
                     "found": 0, "invalid": 0, "insert": 0, "insert_failed": 0, "drop": 0,
                     "early_drop": 0, "error": 0, "search_restart": 3, "clash_resolve": 0, "chaintoolong": 0,
-                ])))
+                ])),
+            kernelLog: .value(KernelLog(source: "/dev/kmsg", recordsRead: 812, firstSeconds: 0, lastSeconds: 273_000)),
+            // Unlike the build machine, a distro kernel with dynamic debug and 6.12's conntrack sites, none enabled.
+            dynamicDebug: .value(DynamicDebug(
+                control: "/proc/dynamic_debug/control", totalSites: 2400,
+                modules: [
+                    DynamicDebugModule(name: "nf_conntrack", total: 10, enabled: 0, files: [
+                        DynamicDebugFile(path: "net/netfilter/nf_conntrack_core.c", total: 3, enabled: 0),
+                        DynamicDebugFile(path: "net/netfilter/nf_conntrack_proto_sctp.c", total: 6, enabled: 0),
+                        DynamicDebugFile(path: "net/netfilter/nf_conntrack_proto_tcp.c", total: 1, enabled: 0),
+                    ]),
+                    DynamicDebugModule(name: "nf_conntrack_ftp", total: 19, enabled: 0, files: [
+                        DynamicDebugFile(path: "net/netfilter/nf_conntrack_ftp.c", total: 19, enabled: 0),
+                    ]),
+                ])),
+            persisted: .value(PersistedSettings(
+                sysctls: ["net.netfilter.nf_conntrack_max": PersistedSysctl(
+                    value: "262144", file: "/etc/sysctl.d/90-conntrack.conf", line: 1, written: "net.netfilter.nf_conntrack_max")],
+                sysctlFiles: ["/etc/sysctl.d/90-conntrack.conf"])))
     }
 
     /// pf → bound logger on a 6.18 kernel with nf_log_syslog and nfnetlink_log present (nil = NONE).

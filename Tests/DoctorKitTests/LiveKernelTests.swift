@@ -51,3 +51,33 @@ import Testing
         }
     }
 }
+
+/// The kernel log of this machine, read-only. Its lines are host-wide: whatever other tests or namespaces logged shows.
+@Suite(.enabled(if: getuid() == 0, "reading /dev/kmsg needs root (CAP_SYSLOG) when kernel.dmesg_restrict = 1"))
+struct LiveKernelLogTests {
+    @Test func kmsgRecordsHaveMonotonicTimestamps() throws {
+        var stamps: [Double] = []
+        let result = KernelLogProbe.eachKmsgRecord(HostRoot()) { seconds, _ in stamps.append(seconds) }
+        #expect(result.value != nil, "\(result)")
+        #expect(!stamps.isEmpty)
+        #expect(zip(stamps, stamps.dropFirst()).allSatisfy { $0 <= $1 }, "timestamps go back somewhere")
+        let uptime = try #require(HostRoot().readTrimmed("/proc/uptime").value?.split(separator: " ").first.flatMap { Double($0) })
+        #expect((stamps.last ?? 0) <= uptime)
+    }
+
+    @Test func probeReadsKmsgAndKeepsConntrackLinesInOrder() throws {
+        let context = ProbeContext(host: HostRoot(), runner: SystemCommandRunner(), toolVersion: "test", now: "now")
+        var snapshot = HostSnapshot()
+        KernelLogProbe().collect(into: &snapshot, context: context)
+        let log = try #require(snapshot.kernelLog.value, "\(snapshot.kernelLog)")
+        #expect(log.source == KernelLogProbe.kmsg)
+        #expect(log.recordsRead > 0)
+        #expect((log.firstSeconds ?? -1) <= (log.lastSeconds ?? -2))
+        for summary in log.kinds {
+            let stamps = summary.recent.compactMap(\.seconds)
+            #expect(stamps.count == summary.recent.count, "\(summary.kind): /dev/kmsg always has timestamps")
+            #expect(zip(stamps, stamps.dropFirst()).allSatisfy { $0 <= $1 }, "\(summary.kind)")
+            #expect((summary.firstSeconds ?? 0) <= (summary.lastSeconds ?? 0))
+        }
+    }
+}

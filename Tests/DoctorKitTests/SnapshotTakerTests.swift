@@ -7,6 +7,7 @@ import Testing
         #expect(Probes.standard.map(\.name) == [
             HostIdentityProbe().name, KernelConfigProbe().name, SysctlProbe().name,
             NfLogProbe().name, ModuleProbe().name, ConntrackStatsProbe().name,
+            KernelLogProbe().name, DynamicDebugProbe().name, PersistenceProbe().name,
         ])
     }
 

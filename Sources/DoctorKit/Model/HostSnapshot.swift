@@ -17,6 +17,12 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
     public var nfLog: NfLogRegistry
     public var modules: ModuleInventory
     public var stats: Reading<ConntrackStats>
+    /// Conntrack lines of the kernel log (host-wide, not per namespace).
+    public var kernelLog: Reading<KernelLog>
+    /// Netfilter's dynamic debug sites; absent when the kernel has no dynamic debug.
+    public var dynamicDebug: Reading<DynamicDebug>
+    /// What sysctl.d, modules-load.d and modprobe.d would set at boot.
+    public var persisted: Reading<PersistedSettings>
 
     public init(
         takenAt: String = "",
@@ -27,7 +33,10 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
         sysctls: SysctlTable = SysctlTable(),
         nfLog: NfLogRegistry = NfLogRegistry(),
         modules: ModuleInventory = ModuleInventory(),
-        stats: Reading<ConntrackStats> = .failed("not probed")
+        stats: Reading<ConntrackStats> = .failed("not probed"),
+        kernelLog: Reading<KernelLog> = .failed("not probed"),
+        dynamicDebug: Reading<DynamicDebug> = .failed("not probed"),
+        persisted: Reading<PersistedSettings> = .failed("not probed")
     ) {
         self.schema = Self.schemaID
         self.takenAt = takenAt
@@ -39,6 +48,9 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
         self.nfLog = nfLog
         self.modules = modules
         self.stats = stats
+        self.kernelLog = kernelLog
+        self.dynamicDebug = dynamicDebug
+        self.persisted = persisted
     }
 }
 

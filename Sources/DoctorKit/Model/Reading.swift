@@ -33,6 +33,14 @@ public enum Reading<Value: Sendable & Equatable & Codable>: Sendable, Equatable 
         }
     }
 
+    /// No source gave a value: the worst of their problems decides the case (failed > denied > absent); the text
+    /// is the caller's, usually all of the reasons.
+    public static func worst<Other>(of problems: [Reading<Other>], text: String) -> Reading {
+        if problems.contains(where: { if case .failed = $0 { true } else { false } }) { return .failed(text) }
+        if problems.contains(where: { if case .denied = $0 { true } else { false } }) { return .denied(text) }
+        return .absent(text)
+    }
+
     public func flatMap<T>(_ transform: (Value) -> Reading<T>) -> Reading<T> {
         switch self {
         case .value(let v): return transform(v)

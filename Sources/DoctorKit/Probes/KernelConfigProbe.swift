@@ -74,9 +74,6 @@ public struct KernelConfigProbe: Probe {
 
     /// Neither source was usable: the worst problem decides the case (failed > denied > absent), and the text lists all.
     static func combine(_ problems: [Reading<String>]) -> Reading<String> {
-        let text = "no kernel configuration: " + problems.compactMap(\.problem).joined(separator: "; ")
-        if problems.contains(where: { if case .failed = $0 { true } else { false } }) { return .failed(text) }
-        if problems.contains(where: { if case .denied = $0 { true } else { false } }) { return .denied(text) }
-        return .absent(text)
+        .worst(of: problems, text: "no kernel configuration: " + problems.compactMap(\.problem).joined(separator: "; "))
     }
 }

@@ -7,6 +7,9 @@ public enum Probes {
         NfLogProbe(),
         ModuleProbe(),
         ConntrackStatsProbe(),
+        KernelLogProbe(),
+        DynamicDebugProbe(),
+        PersistenceProbe(),
     ]
 }
 
