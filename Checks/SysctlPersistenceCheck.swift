@@ -23,16 +23,16 @@ public struct SysctlPersistenceCheck: Check {
 
     public init() {}
 
-    /// ctdoctor's own modules-load.d file; fixed text, so nothing read from the host is spliced into a shell.
-    static let modulesLoadFile = "/etc/modules-load.d/ctdoctor-nf_conntrack.conf"
-    static let loadEarly = RemediationStep(
-        purpose: """
-            Load nf_conntrack at boot, before systemd-sysctl runs, so its net.netfilter.nf_conntrack_* keys exist \
-            when sysctl.d is applied (this writes ctdoctor's own file in /etc/modules-load.d).
-            """,
-        argv: ["sh", "-c", "echo nf_conntrack > \(modulesLoadFile)"],
-        scope: .persistent,
-        undo: ["rm", "-f", modulesLoadFile])
+    /// Lists nf_conntrack in ctdoctor's own modules-load.d file (keeping what it already lists there).
+    static func loadEarly(_ persisted: PersistedSettings) -> RemediationStep {
+        .ownFile(
+            OwnFiles.modulesLoad,
+            contents: OwnFiles.modulesLoadContents(adding: ["nf_conntrack"], persisted: persisted),
+            purpose: """
+                Load nf_conntrack at boot, before systemd-sysctl runs, so its net.netfilter.nf_conntrack_* keys exist \
+                when sysctl.d is applied (this writes ctdoctor's own file \(OwnFiles.modulesLoad)).
+                """)
+    }
 
     /// Modules that need nf_conntrack, so listing one of them loads it too.
     static let pullsInConntrack: Set<String> = [
@@ -202,7 +202,7 @@ private struct Review {
                 do not exist yet and keep the kernel's defaults after every reboot, whatever runs now.
                 """,
             steps: [
-                SysctlPersistenceCheck.loadEarly,
+                SysctlPersistenceCheck.loadEarly(persisted),
                 .advice("""
                     Alternatively, a udev rule can re-apply the keys whenever the module appears: \
                     `ACTION=="add", SUBSYSTEM=="module", KERNEL=="nf_conntrack", RUN+="/usr/lib/systemd/systemd-sysctl \

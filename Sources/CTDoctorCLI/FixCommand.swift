@@ -29,6 +29,9 @@ struct FixCommand: ParsableCommand {
     @Flag(name: .long, help: "Include steps marked disruptive (otherwise they are left commented out).")
     var includeDisruptive = false
 
+    @Flag(name: .long, help: ArgumentHelp("Also write the boot-time form: \(OwnFiles.sysctl) and \(OwnFiles.modulesLoad), keeping what ctdoctor wrote there before."))
+    var persist = false
+
     @Flag(name: .long, help: "Apply the steps to this host, asking before each one.")
     var apply = false
 
@@ -64,16 +67,31 @@ struct FixCommand: ParsableCommand {
         }
         let snap = try snapshot.map { path throws(InputError) in try SnapshotFile.load(path) } ?? source.takeSnapshot()
         let findings = CheckEngine.run(Catalog.all, on: snap)
-        let plan = FixPlan(findings: findings, only: ids.isEmpty ? nil : Set(ids),
+        var plan = FixPlan(findings: findings, only: ids.isEmpty ? nil : Set(ids),
                            includeDisruptive: includeDisruptive, initialNamespace: snap.host.netns.initial)
+        var warnings: [String] = []
+        if persist {
+            guard snap.host.netns.initial != false else {
+                throw InputError("""
+                    --persist: sysctl.d is applied to the initial network namespace at boot, and this is another one \
+                    (\(Self.describe(snap.host.netns))); set this namespace's values through its container runtime
+                    """)
+            }
+            let boot = PersistPlan(for: plan, snapshot: snap)
+            for item in boot.steps where !plan.steps.contains(where: { $0.step.action == item.step.action }) {
+                plan.steps.append(item)
+            }
+            warnings = boot.warnings
+        }
         guard apply else {
             let header = FixScript.Header(
                 hostname: snap.host.hostname.value ?? "?", kernel: snap.host.kernelRelease.value ?? "?",
                 netns: Self.describe(snap.host.netns), time: snap.takenAt)
-            let script = FixScript.render(plan, header: header)
+            let script = FixScript.render(plan, header: header, warnings: warnings)
             if let output { try OutputFile.write(script, to: output) } else { print(script, terminator: "") }
             return
         }
+        for warning in warnings { CTDoctorCLI.printError("warning: \(warning)") }
         try runApply(plan, snapshot: snap, host: host)
     }
 

@@ -5,7 +5,6 @@ import Testing
 @Suite struct SysctlPersistenceCheckTests {
     let check = SysctlPersistenceCheck()
     static let max = "net.netfilter.nf_conntrack_max"
-    static let loadEarly = ["sh", "-c", "echo nf_conntrack > /etc/modules-load.d/ctdoctor-nf_conntrack.conf"]
 
     /// Changes the builder's boot configuration in place.
     func edit(_ b: inout SnapshotBuilder, _ change: (inout PersistedSettings) -> Void) {
@@ -75,8 +74,13 @@ import Testing
         #expect(f.severity == .warning)
         #expect(f.observed.contains("nf_conntrack is a module not loaded at boot, so net.netfilter.nf_conntrack_max from sysctl.d will not apply"))
         #expect(f.explanation.contains("systemd-sysctl runs early"))
-        #expect(f.argvs == [Self.loadEarly, nil])
-        #expect(f.undos == [["rm", "-f", "/etc/modules-load.d/ctdoctor-nf_conntrack.conf"], nil])
+        guard case .writeFile(let path, let contents)? = f.remediation?.steps.first?.action else {
+            Issue.record("the first step should write ctdoctor's modules-load.d file"); return
+        }
+        #expect(path == "/etc/modules-load.d/ctdoctor.conf")
+        #expect(contents.hasPrefix("# Written by ctdoctor"))
+        #expect(contents.hasSuffix("\nnf_conntrack\n"))
+        #expect(f.argvs.last == .some(nil), "the second step is advice")
         #expect(f.remediation?.steps.map(\.scope) == [.persistent, .persistent])
         #expect(f.remediation?.steps[1].purpose.contains("systemd-sysctl --prefix=/net/netfilter") == true)
     }

@@ -199,7 +199,7 @@ private let hostOnly = RemediationStep.sysctl("net.netfilter.nf_log_all_netns", 
     @Test func undoOfAPendingEntryRestoresToo() throws {
         // As if the process was killed after recording the step and writing the value, before verifying.
         var record = Journal(createdAt: "t", hostname: nil, netnsInode: nil)
-        record.entries = [.init(checkID: "x", purpose: "p", action: bind.action, previous: "NONE", undo: nil, state: .pending, message: nil)]
+        record.entries = [.init(checkID: "x", purpose: "p", action: bind.action, previous: "NONE", existed: nil, undo: nil, state: .pending, message: nil)]
         _ = HostRoot(root.path).write("/proc/sys/net/netfilter/nf_log/2", "nf_log_ipv4\n")
         #expect(try applier().undo(&record))
         #expect(value("net.netfilter.nf_log.2") == "NONE")

@@ -59,7 +59,7 @@ public struct Applier: Sendable {
             }
             var entry = Journal.Entry(
                 checkID: item.checkID, purpose: item.step.purpose, action: item.step.action,
-                previous: nil, undo: item.step.undo, state: .pending, message: nil)
+                previous: nil, existed: nil, undo: item.step.undo, state: .pending, message: nil)
             if case .sysctl(let key, _) = item.step.action {
                 let before = host.readTrimmed(SysctlTable.path(of: key))
                 guard let value = before.value else {
@@ -67,6 +67,15 @@ public struct Applier: Sendable {
                     break
                 }
                 entry.previous = value
+            }
+            if case .writeFile(let path, _) = item.step.action {
+                switch host.read(path) {
+                case .value(let text): entry.previous = text; entry.existed = true
+                case .absent: entry.existed = false
+                case let other:
+                    outcome.failure = "\(item.checkID): cannot read \(path) before replacing it: \(other.problem ?? "")"
+                }
+                if outcome.failure != nil { break }
             }
             journal.entries.append(entry)
             try journal.save(to: journalPath)
@@ -113,6 +122,14 @@ public struct Applier: Sendable {
                 } else {
                     problem = "no undo command for \(ShellQuote.join(argv)); reverse it by hand"
                 }
+            case .writeFile(let path, _):
+                if entry.existed == true, let previous = entry.previous {
+                    problem = host.write(path, previous) ?? (host.read(path).value == previous ? nil : "\(path) does not read back as before")
+                } else if entry.existed == false {
+                    problem = host.remove(path)
+                } else {
+                    problem = "nothing recorded about \(path) before it was written"
+                }
             case .advice:
                 problem = nil
             }
@@ -142,6 +159,8 @@ public struct Applier: Sendable {
                 return "refusing to run \(argv.first ?? "an empty command"): not one of \(allowedPrograms.sorted().joined(separator: ", "))"
             }
             return nil
+        case .writeFile(let path, _):
+            return OwnFiles.all.contains(path) ? nil : "refusing to write \(path): ctdoctor only writes \(OwnFiles.all.sorted().joined(separator: " and "))"
         case .advice:
             return "advice has nothing to run"
         }
@@ -151,6 +170,8 @@ public struct Applier: Sendable {
         switch action {
         case .sysctl(let key, let value): host.write(SysctlTable.path(of: key), value + "\n")
         case .command(let argv): run(argv)
+        case .writeFile(let path, let contents):
+            host.makeDirectories(String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])) ?? host.write(path, contents, create: true)
         case .advice: nil
         }
     }
@@ -158,6 +179,9 @@ public struct Applier: Sendable {
     /// Re-reads what the step promised to change.
     private func verify(_ step: RemediationStep) -> String? {
         if case .sysctl(let key, let value) = step.action { return readBack(key, expecting: value) }
+        if case .writeFile(let path, let contents) = step.action {
+            return host.read(path).value == contents ? nil : "\(path) does not read back as written"
+        }
         if let check = step.verify { return readBack(check.sysctl, expecting: check.equals) }
         return nil
     }
@@ -181,6 +205,7 @@ public struct Applier: Sendable {
         switch action {
         case .sysctl(let key, let value): "\(key) = \(value)"
         case .command(let argv): ShellQuote.join(argv)
+        case .writeFile(let path, _): "wrote \(path)"
         case .advice: "advice"
         }
     }

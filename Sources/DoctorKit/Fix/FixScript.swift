@@ -15,7 +15,7 @@ public enum FixScript {
         }
     }
 
-    public static func render(_ plan: FixPlan, header: Header) -> String {
+    public static func render(_ plan: FixPlan, header: Header, warnings: [String] = []) -> String {
         var out = [
             "#!/bin/sh",
             "# ctdoctor fix: remediation for host \(comment(header.hostname)), kernel \(comment(header.kernel)),",
@@ -23,6 +23,7 @@ public enum FixScript {
             "# Review it, then run it as root in that same namespace (e.g. ip netns exec NAME sh fix.sh).",
             "set -eu",
         ]
+        for warning in warnings { out.append("# WARNING: \(comment(warning))") }
         if plan.steps.isEmpty && plan.held.isEmpty {
             out.append("# Nothing to fix: no failing check has a remediation.")
         }
@@ -45,10 +46,10 @@ public enum FixScript {
                 out.append("# (advice: nothing to run)")
             case .disruptive:
                 out.append("# DISRUPTIVE, left out; rerun ctdoctor fix with --include-disruptive to include it:")
-                out.append("# " + line(for: item.step))
+                out.append(commentedOut(line(for: item.step)))
             case .initialNamespaceOnly:
                 out.append("# Only from the initial network namespace (on the host), not from this one:")
-                out.append("# " + line(for: item.step))
+                out.append(commentedOut(line(for: item.step)))
             }
         }
         return out.joined(separator: "\n") + "\n"
@@ -58,8 +59,17 @@ public enum FixScript {
         switch step.action {
         case .sysctl(let key, let value): ShellQuote.join(["sysctl", "-w", "\(key)=\(value)"])
         case .command(let argv): ShellQuote.join(argv)
+        case .writeFile(let path, let contents):
+            // A quoted here-document copies the text byte for byte; ctdoctor writes the contents itself.
+            [ShellQuote.join(["mkdir", "-p", String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])]),
+             "cat > \(ShellQuote.quote(path)) <<'CTDOCTOR_EOF'",
+             contents + (contents.hasSuffix("\n") ? "" : "\n") + "CTDOCTOR_EOF"].joined(separator: "\n")
         case .advice: "# (advice)"
         }
+    }
+
+    static func commentedOut(_ lines: String) -> String {
+        lines.split(separator: "\n", omittingEmptySubsequences: false).map { "# " + $0 }.joined(separator: "\n")
     }
 
     /// Text made safe for a comment line: no line breaks that could end the comment.

@@ -24,8 +24,10 @@ public struct Journal: Codable, Sendable, Equatable {
         public var checkID: String
         public var purpose: String
         public var action: RemediationStep.Action
-        /// The value before the change (sysctl actions), read at apply time.
+        /// The value before the change (sysctl actions) or the file's contents (write-file actions), read at apply time.
         public var previous: String?
+        /// Write-file actions: whether the file existed before (undo removes it when it did not).
+        public var existed: Bool?
         /// The command that reverses a command action, if there is one.
         public var undo: [String]?
         public var state: State

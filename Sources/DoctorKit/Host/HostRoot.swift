@@ -52,8 +52,8 @@ public struct HostRoot: Sendable, Equatable {
     }
 
     /// Replaces a file's contents (a /proc/sys value, or a file in a copied tree). Returns nil on success, or why not.
-    public func write(_ hostPath: String, _ text: String) -> String? {
-        let fd = open(resolve(hostPath), O_WRONLY | O_TRUNC | O_CLOEXEC)
+    public func write(_ hostPath: String, _ text: String, create: Bool = false) -> String? {
+        let fd = open(resolve(hostPath), O_WRONLY | O_TRUNC | O_CLOEXEC | (create ? O_CREAT : 0), 0o644)
         if fd < 0 { return "\(hostPath): \(Self.describe(errno: errno))" }
         let bytes = Array(text.utf8)
         let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
@@ -63,6 +63,21 @@ public struct HostRoot: Sendable, Equatable {
         if n != bytes.count { return "\(hostPath): short write (\(n) of \(bytes.count) bytes)" }
         if closed != 0 { return "\(hostPath): \(Self.describe(errno: errno))" }
         return nil
+    }
+
+    /// Creates a folder and its parents (mode 0755). Returns nil on success, or why not.
+    public func makeDirectories(_ hostPath: String) -> String? {
+        var path = ""
+        for part in hostPath.split(separator: "/") {
+            path += "/" + part
+            if mkdir(resolve(path), 0o755) != 0 && errno != EEXIST { return "\(path): \(Self.describe(errno: errno))" }
+        }
+        return nil
+    }
+
+    /// Removes a file. Returns nil on success (or when it was not there), or why not.
+    public func remove(_ hostPath: String) -> String? {
+        unlink(resolve(hostPath)) == 0 || errno == ENOENT ? nil : "\(hostPath): \(Self.describe(errno: errno))"
     }
 
     /// Names in a directory, sorted, without "." and "..".

@@ -44,6 +44,8 @@ public struct RemediationStep: Codable, Sendable, Equatable {
         case sysctl(key: String, value: String)
         /// Run this program (no shell).
         case command([String])
+        /// Write this whole file (only ctdoctor's own files under /etc/sysctl.d and /etc/modules-load.d).
+        case writeFile(path: String, contents: String)
         /// Nothing ctdoctor can do itself: a person has to act.
         case advice
     }
@@ -121,6 +123,15 @@ extension RemediationStep {
             undo: ["modprobe", "-r", module])
     }
 
+    /// Writes one of ctdoctor's own boot files whole. Printed as a command that writes the same bytes.
+    public static func ownFile(_ path: String, contents: String, purpose: String) -> RemediationStep {
+        RemediationStep(
+            purpose: purpose,
+            argv: ["sh", "-c", "printf '%s' \(ShellQuote.quote(contents)) > \(ShellQuote.quote(path))"],
+            action: .writeFile(path: path, contents: contents),
+            scope: .persistent)
+    }
+
     /// A step a person has to carry out; nothing to run.
     public static func advice(_ text: String, scope: Scope = .runtime, risk: Risk = .safe) -> RemediationStep {
         RemediationStep(purpose: text, argv: nil, scope: scope, risk: risk)
@@ -129,7 +140,7 @@ extension RemediationStep {
 
 /// Encoded as `{"kind": "sysctl", "key": …, "value": …}`, `{"kind": "command", "argv": […]}` or `{"kind": "advice"}`.
 extension RemediationStep.Action {
-    private enum Key: String, CodingKey { case kind, key, value, argv }
+    private enum Key: String, CodingKey { case kind, key, value, argv, path, contents }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
@@ -137,6 +148,7 @@ extension RemediationStep.Action {
         case "sysctl": self = .sysctl(key: try c.decode(String.self, forKey: .key), value: try c.decode(String.self, forKey: .value))
         case "command": self = .command(try c.decode([String].self, forKey: .argv))
         case "advice": self = .advice
+        case "write-file": self = .writeFile(path: try c.decode(String.self, forKey: .path), contents: try c.decode(String.self, forKey: .contents))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown action kind \"\(other)\"")
         }
@@ -154,6 +166,10 @@ extension RemediationStep.Action {
             try c.encode(argv, forKey: .argv)
         case .advice:
             try c.encode("advice", forKey: .kind)
+        case .writeFile(let path, let contents):
+            try c.encode("write-file", forKey: .kind)
+            try c.encode(path, forKey: .path)
+            try c.encode(contents, forKey: .contents)
         }
     }
 }
