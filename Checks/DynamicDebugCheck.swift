@@ -81,7 +81,11 @@ public struct DynamicDebugCheck: Check {
                     Dynamic debug is global to the host and this lasts until reboot; a `dyndbg=` or \
                     `nf_conntrack.dyndbg=` kernel parameter would switch them on again at boot.
                     """,
-                argv: argv, scope: .runtime))
+                argv: argv,
+                action: .controlWrite(
+                    path: dd.control, text: Self.disableQuery,
+                    undoText: dd.enabled.map { "file \($0.file) line \($0.line) +p" }.joined(separator: "; ")),
+                scope: .runtime))
         } else {
             steps.append(.advice("""
                 Write `\(Self.disableQuery)` to \(dd.control) (for example with `echo '\(Self.disableQuery)' > \

@@ -20,7 +20,13 @@ struct BootConfigurationRootTests {
         // The stale -nf_conntrack_helper line is reported; the equal sysctl.conf value is not.
         #expect(f.observed.contains("net.netfilter.nf_conntrack_helper is set in /etc/sysctl.d/99-custom.conf:4"))
         #expect(!f.observed.contains("nf_conntrack_tcp_timeout_established = "))
-        #expect(f.remediation?.steps.compactMap(\.argv) == [["sh", "-c", "echo nf_conntrack > /etc/modules-load.d/ctdoctor-nf_conntrack.conf"]])
+        let writes = f.remediation?.steps.filter { if case .writeFile = $0.action { true } else { false } } ?? []
+        #expect(writes.count == 1)
+        guard case .writeFile(let path, let contents)? = writes.first?.action else {
+            Issue.record("expected ctdoctor's modules-load.d file to be written"); return
+        }
+        #expect(path == "/etc/modules-load.d/ctdoctor.conf")
+        #expect(contents.hasSuffix("\nnf_conntrack\n"))
     }
 
     @Test func enabledTcpTrackerSitesUnderDebugfs() throws {

@@ -196,6 +196,25 @@ private let hostOnly = RemediationStep.sysctl("net.netfilter.nf_log_all_netns", 
         #expect(try Journal.load(journal).entries.map(\.undo) == [["modprobe", "-r", "nf_log_syslog"]])
     }
 
+    @Test func dynamicDebugQueryIsWrittenAndReversed() throws {
+        let control = root.appendingPathComponent("proc/dynamic_debug")
+        try FileManager.default.createDirectory(at: control, withIntermediateDirectories: true)
+        try "".write(to: control.appendingPathComponent("control"), atomically: true, encoding: .utf8)
+        let step = RemediationStep(
+            purpose: "off", argv: ["sh", "-c", "echo 'file *netfilter/* -p' > /proc/dynamic_debug/control"],
+            action: .controlWrite(path: "/proc/dynamic_debug/control", text: "file *netfilter/* -p",
+                                  undoText: "file net/netfilter/nf_conntrack_ftp.c line 412 +p"),
+            scope: .runtime)
+        var record = Journal(createdAt: "t", hostname: nil, netnsInode: nil)
+        #expect(try applier().apply(plan([step]), journal: &record) { _, _, _ in .yes }.applied == 1)
+        #expect(HostRoot(root.path).read("/proc/dynamic_debug/control").value == "file *netfilter/* -p\n")
+        #expect(try applier().undo(&record))
+        #expect(HostRoot(root.path).read("/proc/dynamic_debug/control").value == "file net/netfilter/nf_conntrack_ftp.c line 412 +p\n")
+        let elsewhere = RemediationStep(purpose: "no", argv: nil, action: .controlWrite(path: "/etc/passwd", text: "x", undoText: nil), scope: .runtime)
+        var other = Journal(createdAt: "t", hostname: nil, netnsInode: nil)
+        #expect(try applier().apply(plan([elsewhere]), journal: &other) { _, _, _ in .yes }.failure?.contains("refusing") == true)
+    }
+
     @Test func undoOfAPendingEntryRestoresToo() throws {
         // As if the process was killed after recording the step and writing the value, before verifying.
         var record = Journal(createdAt: "t", hostname: nil, netnsInode: nil)

@@ -77,6 +77,7 @@ public struct Applier: Sendable {
                 }
                 if outcome.failure != nil { break }
             }
+            if case .controlWrite(_, _, let undoText) = item.step.action { entry.previous = undoText }
             journal.entries.append(entry)
             try journal.save(to: journalPath)
             let failedToApply = perform(item.step.action)
@@ -130,6 +131,8 @@ public struct Applier: Sendable {
                 } else {
                     problem = "nothing recorded about \(path) before it was written"
                 }
+            case .controlWrite(let path, _, _):
+                problem = entry.previous.map { host.write(path, $0 + "\n") } ?? "no reverse query recorded for \(path)"
             case .advice:
                 problem = nil
             }
@@ -161,6 +164,9 @@ public struct Applier: Sendable {
             return nil
         case .writeFile(let path, _):
             return OwnFiles.all.contains(path) ? nil : "refusing to write \(path): ctdoctor only writes \(OwnFiles.all.sorted().joined(separator: " and "))"
+        case .controlWrite(let path, _, _):
+            let known = path.hasSuffix("/dynamic_debug/control") && (path.hasPrefix("/proc/") || path.hasPrefix("/sys/kernel/debug/"))
+            return known ? nil : "refusing to write \(path): not a dynamic debug control file"
         case .advice:
             return "advice has nothing to run"
         }
@@ -172,6 +178,7 @@ public struct Applier: Sendable {
         case .command(let argv): run(argv)
         case .writeFile(let path, let contents):
             host.makeDirectories(String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])) ?? host.write(path, contents, create: true)
+        case .controlWrite(let path, let text, _): host.write(path, text + "\n")
         case .advice: nil
         }
     }
@@ -206,6 +213,7 @@ public struct Applier: Sendable {
         case .sysctl(let key, let value): "\(key) = \(value)"
         case .command(let argv): ShellQuote.join(argv)
         case .writeFile(let path, _): "wrote \(path)"
+        case .controlWrite(let path, let text, _): "\(text) > \(path)"
         case .advice: "advice"
         }
     }

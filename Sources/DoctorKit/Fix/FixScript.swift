@@ -64,6 +64,8 @@ public enum FixScript {
             [ShellQuote.join(["mkdir", "-p", String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])]),
              "cat > \(ShellQuote.quote(path)) <<'CTDOCTOR_EOF'",
              contents + (contents.hasSuffix("\n") ? "" : "\n") + "CTDOCTOR_EOF"].joined(separator: "\n")
+        case .controlWrite(let path, let text, _):
+            ShellQuote.join(["printf", "%s\\n", text]) + " > " + ShellQuote.quote(path)
         case .advice: "# (advice)"
         }
     }

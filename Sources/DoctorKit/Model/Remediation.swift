@@ -46,6 +46,8 @@ public struct RemediationStep: Codable, Sendable, Equatable {
         case command([String])
         /// Write this whole file (only ctdoctor's own files under /etc/sysctl.d and /etc/modules-load.d).
         case writeFile(path: String, contents: String)
+        /// Write a query to a kernel control file (dynamic debug); `undoText` is the query that reverses it.
+        case controlWrite(path: String, text: String, undoText: String?)
         /// Nothing ctdoctor can do itself: a person has to act.
         case advice
     }
@@ -140,7 +142,7 @@ extension RemediationStep {
 
 /// Encoded as `{"kind": "sysctl", "key": …, "value": …}`, `{"kind": "command", "argv": […]}` or `{"kind": "advice"}`.
 extension RemediationStep.Action {
-    private enum Key: String, CodingKey { case kind, key, value, argv, path, contents }
+    private enum Key: String, CodingKey { case kind, key, value, argv, path, contents, text, undoText }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
@@ -149,6 +151,9 @@ extension RemediationStep.Action {
         case "command": self = .command(try c.decode([String].self, forKey: .argv))
         case "advice": self = .advice
         case "write-file": self = .writeFile(path: try c.decode(String.self, forKey: .path), contents: try c.decode(String.self, forKey: .contents))
+        case "control-write":
+            self = .controlWrite(path: try c.decode(String.self, forKey: .path), text: try c.decode(String.self, forKey: .text),
+                                 undoText: try c.decodeIfPresent(String.self, forKey: .undoText))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown action kind \"\(other)\"")
         }
@@ -170,6 +175,11 @@ extension RemediationStep.Action {
             try c.encode("write-file", forKey: .kind)
             try c.encode(path, forKey: .path)
             try c.encode(contents, forKey: .contents)
+        case .controlWrite(let path, let text, let undoText):
+            try c.encode("control-write", forKey: .kind)
+            try c.encode(path, forKey: .path)
+            try c.encode(text, forKey: .text)
+            try c.encode(undoText, forKey: .undoText)
         }
     }
 }
