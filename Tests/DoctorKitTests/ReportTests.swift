@@ -122,6 +122,17 @@ import Testing
         #expect(error?.message.contains("\n") == false)
     }
 
+    @Test func anOlderSnapshotWithoutLaterSectionsStillLoads() throws {
+        var snap = HostSnapshot(takenAt: "t", toolVersion: "0.0.1")
+        snap.stats = .value(ConntrackStats(source: "/proc/net/stat/nf_conntrack", cpus: 2, counters: ["invalid": 3]))
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(try JSONReporter.encode(snap).utf8)) as? [String: Any])
+        for later in ["kernelLog", "dynamicDebug", "persisted"] { object.removeValue(forKey: later) }
+        let path = try write(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        let loaded = try SnapshotFile.load(path)
+        #expect(loaded.stats == snap.stats)
+        #expect(loaded.persisted == .failed(HostSnapshot.notInSnapshot))
+    }
+
     @Test func missingFileSaysSo() {
         let error = #expect(throws: InputError.self) { try SnapshotFile.load("/nonexistent/snap.json") }
         #expect(error?.message == "--snapshot /nonexistent/snap.json: cannot read: No such file or directory")

@@ -269,3 +269,35 @@ public struct ConntrackStats: Codable, Sendable, Equatable {
         self.counters = counters
     }
 }
+
+/// A snapshot written by a ctdoctor that lacked some probe still loads: each missing section reads as
+/// "not in this snapshot", so the checks that need it say so instead of the whole file being refused.
+extension HostSnapshot {
+    enum CodingKeys: String, CodingKey {
+        case schema, takenAt, toolVersion, root, host, kernelConfig, sysctls, nfLog, modules, stats, kernelLog, dynamicDebug, persisted
+    }
+
+    static let notInSnapshot = "not in this snapshot (taken by a ctdoctor without this probe)"
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func section<T: Decodable>(_ key: CodingKeys, _ missing: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? missing
+        }
+        let gone = Self.notInSnapshot
+        self.init(
+            takenAt: try c.decode(String.self, forKey: .takenAt),
+            toolVersion: try c.decode(String.self, forKey: .toolVersion),
+            root: try c.decode(String.self, forKey: .root),
+            host: try c.decode(HostInfo.self, forKey: .host),
+            kernelConfig: try section(.kernelConfig, KernelConfig(source: .failed(gone))),
+            sysctls: try section(.sysctls, SysctlTable(entries: .failed(gone))),
+            nfLog: try section(.nfLog, NfLogRegistry(families: .failed(gone))),
+            modules: try section(.modules, ModuleInventory()),
+            stats: try section(.stats, .failed(gone)),
+            kernelLog: try section(.kernelLog, .failed(gone)),
+            dynamicDebug: try section(.dynamicDebug, .failed(gone)),
+            persisted: try section(.persisted, .failed(gone)))
+        schema = try c.decode(String.self, forKey: .schema)
+    }
+}
