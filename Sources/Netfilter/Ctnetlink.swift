@@ -98,18 +98,17 @@ public struct Ctnetlink: ~Copyable {
         return (n, ids)
     }
 
-    /// Streams this namespace's conntrack table: each reply message is parsed into one reused nf_conntrack object
-    /// and handed to `body` as a `ConntrackEntry`; nothing accumulates. Returns how many messages could not be
+    /// Streams this namespace's conntrack table: each reply message is read straight into one `ConntrackEntry` and
+    /// handed to `body`; nothing accumulates beyond the one receive buffer. Returns how many messages could not be
     /// parsed. Throws `.dumpInterrupted` (the table changed under the dump) or `.overrun` after `body` has seen
     /// the entries that came before.
     @discardableResult
     public mutating func streamTable(family: UInt8 = 0, _ body: (ConntrackEntry) -> Void) throws(NetlinkError) -> Int {
-        var object = ReusableConntrack()
         var unparsable = 0
         var request = Self.dumpTable
         request.family = family
         try exchange(request) { message in
-            if let entry = object.parse(message) { body(entry) } else { unparsable += 1 }
+            if let entry = ConntrackMessage.parse(message) { body(entry) } else { unparsable += 1 }
             return true
         }
         return unparsable
