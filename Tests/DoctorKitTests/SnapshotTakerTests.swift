@@ -6,7 +6,9 @@ import Testing
     @Test func standardOrderLetsLaterProbesReadEarlierOnes() {
         #expect(Probes.standard.map(\.name) == [
             HostIdentityProbe().name, KernelConfigProbe().name, SysctlProbe().name,
-            NfLogProbe().name, ModuleProbe().name, ConntrackStatsProbe().name,
+            NfLogProbe().name, ModuleProbe().name, ConntrackStatsProbe().name, CtnetlinkProbe().name,
+            ExpectationProbe().name, ConntrackListsProbe().name, SlabProbe().name, CounterSampleProbe().name,
+            TableDumpProbe().name,
         ])
     }
 

@@ -16,7 +16,15 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
     public var sysctls: SysctlTable
     public var nfLog: NfLogRegistry
     public var modules: ModuleInventory
+    /// /proc/net/stat/nf_conntrack, summed; ctnetlink's own reading is `ctnetlink.statistics`.
     public var stats: Reading<ConntrackStats>
+    public var ctnetlink: CtnetlinkFacts
+    /// The nf_conntrack slab cache: what one entry costs.
+    public var conntrackSlab: Reading<SlabCache>
+    /// The counters read twice (`--sample SECONDS`); nil when they were read once.
+    public var sample: CounterSample?
+    /// The streamed table summary (`--deep`); absent for a plain check.
+    public var tableSummary: Reading<TableSummary>
 
     public init(
         takenAt: String = "",
@@ -27,7 +35,11 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
         sysctls: SysctlTable = SysctlTable(),
         nfLog: NfLogRegistry = NfLogRegistry(),
         modules: ModuleInventory = ModuleInventory(),
-        stats: Reading<ConntrackStats> = .failed("not probed")
+        stats: Reading<ConntrackStats> = .failed("not probed"),
+        ctnetlink: CtnetlinkFacts = CtnetlinkFacts(),
+        conntrackSlab: Reading<SlabCache> = .failed("not probed"),
+        sample: CounterSample? = nil,
+        tableSummary: Reading<TableSummary> = .failed("not probed")
     ) {
         self.schema = Self.schemaID
         self.takenAt = takenAt
@@ -39,6 +51,35 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
         self.nfLog = nfLog
         self.modules = modules
         self.stats = stats
+        self.ctnetlink = ctnetlink
+        self.conntrackSlab = conntrackSlab
+        self.sample = sample
+        self.tableSummary = tableSummary
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case schema, takenAt, toolVersion, root, host, kernelConfig, sysctls, nfLog, modules, stats
+        case ctnetlink, conntrackSlab, sample, tableSummary
+    }
+
+    /// Snapshots written before ctnetlink was probed lack its keys; those read as absent, saying why.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try c.decode(String.self, forKey: .schema)
+        takenAt = try c.decode(String.self, forKey: .takenAt)
+        toolVersion = try c.decode(String.self, forKey: .toolVersion)
+        root = try c.decode(String.self, forKey: .root)
+        host = try c.decode(HostInfo.self, forKey: .host)
+        kernelConfig = try c.decode(KernelConfig.self, forKey: .kernelConfig)
+        sysctls = try c.decode(SysctlTable.self, forKey: .sysctls)
+        nfLog = try c.decode(NfLogRegistry.self, forKey: .nfLog)
+        modules = try c.decode(ModuleInventory.self, forKey: .modules)
+        stats = try c.decode(Reading<ConntrackStats>.self, forKey: .stats)
+        let older = "not in this snapshot (taken by ctdoctor \(toolVersion), before it read this)"
+        ctnetlink = try c.decodeIfPresent(CtnetlinkFacts.self, forKey: .ctnetlink) ?? .absent(older)
+        conntrackSlab = try c.decodeIfPresent(Reading<SlabCache>.self, forKey: .conntrackSlab) ?? .absent(older)
+        sample = try c.decodeIfPresent(CounterSample.self, forKey: .sample)
+        tableSummary = try c.decodeIfPresent(Reading<TableSummary>.self, forKey: .tableSummary) ?? .absent(older)
     }
 }
 

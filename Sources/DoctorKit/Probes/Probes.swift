@@ -7,6 +7,12 @@ public enum Probes {
         NfLogProbe(),
         ModuleProbe(),
         ConntrackStatsProbe(),
+        CtnetlinkProbe(),
+        ExpectationProbe(),
+        ConntrackListsProbe(),
+        SlabProbe(),
+        CounterSampleProbe(),
+        TableDumpProbe(),
     ]
 }
 
