@@ -12,5 +12,12 @@ public enum Catalog {
         TcpLooseCheck(),
         EventsEnabledCheck(),
         TcpEstablishedTimeoutCheck(),
+        CtnetlinkAvailableCheck(),
+        TableUsageCheck(),
+        TableDropsCheck(),
+        TableInsertFailedCheck(),
+        TableBucketsCheck(),
+        TableInvalidCheck(),
+        ConntrackListsCheck(),
     ]
 }

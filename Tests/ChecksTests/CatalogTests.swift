@@ -3,10 +3,12 @@ import Testing
 @testable import Checks
 
 @Suite struct CatalogTests {
-    @Test func holdsTheNineChecksInReportOrder() {
+    @Test func holdsTheChecksInReportOrder() {
         #expect(Catalog.all.map(\.info.id) == [
             "conntrack.present", "logging.log-invalid", "logging.backend", "logging.module", "logging.all-netns",
             "tcp.be-liberal", "tcp.loose", "events.enabled", "timeouts.tcp-established",
+            "ctnetlink.available", "table.usage", "table.drops", "table.insert-failed", "table.buckets",
+            "table.invalid", "lists.unconfirmed-dying",
         ])
     }
 
@@ -16,7 +18,7 @@ import Testing
     }
 
     @Test func weightsMatchTheCatalog() {
-        #expect(Catalog.all.map(\.info.weight) == [15, 6, 10, 10, 6, 6, 8, 6, 8])
+        #expect(Catalog.all.map(\.info.weight) == [15, 6, 10, 10, 6, 6, 8, 6, 8, 6, 15, 12, 8, 6, 6, 4])
     }
 
     @Test func everyCheckExplainsItselfAndCitesTheKernelDocs() {
