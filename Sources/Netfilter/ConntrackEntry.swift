@@ -55,7 +55,7 @@ public struct HelperName: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(_ text: String) {
-        self.init(Array(text.utf8).withUnsafeBytes { $0 })
+        self = Array(text.utf8).withUnsafeBytes { HelperName($0) }
     }
 
     public static func == (a: Self, b: Self) -> Bool { a.bytes == b.bytes }
