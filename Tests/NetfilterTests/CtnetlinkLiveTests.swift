@@ -42,19 +42,7 @@ struct CtnetlinkLiveTests {
     @Test func realTrafficIsCountedAndSummarized() throws {
         let ns = try TestNamespace("traffic")
         try ns.run(Self.trackEverything)
-        try ns.run(#"""
-            python3 - <<'EOF'
-            import socket
-            server = socket.socket(); server.bind(("127.0.0.1", 8080)); server.listen(8)
-            for _ in range(5):
-                c = socket.create_connection(("127.0.0.1", 8080)); s, _ = server.accept()
-                s.close(); c.close()
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 5353))
-            for _ in range(3):
-                q = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); q.sendto(b"?", ("127.0.0.1", 5353))
-                data, peer = u.recvfrom(10); u.sendto(b"!", peer); q.recv(10); q.close()
-            EOF
-            """#)
+        try ns.run("python3 \(TestNamespace.tool("make-traffic")) 5 3")
         var ct = try Ctnetlink(netns: ns.path)
         #expect(try ct.count().entries == 8)
         var entries: [ConntrackEntry] = []
