@@ -27,7 +27,7 @@ public struct ConntrackListsCheck: Check {
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
         let reading = snapshot.ctnetlink.lists
-        guard let lists = reading.value else { return info.unreadable(reading, what: "the unconfirmed and dying lists") }
+        guard let lists = reading.value else { return info.unreadable(reading, what: "a dump of the unconfirmed and dying lists") }
         let version = snapshot.host.kernelVersion
         let reworked = version.map { $0 >= Self.listsReworkedIn }
         let after = "after \(Wording.seconds(Int(lists.resampleSeconds.rounded())))"
