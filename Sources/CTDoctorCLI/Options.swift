@@ -126,7 +126,14 @@ struct GateOptions: ParsableArguments {
 }
 
 enum Clock {
+    /// "2026-01-10T12:00:00Z". strftime rather than ISO8601DateFormatter, whose set-up cost a few milliseconds of
+    /// every run.
     static func nowISO8601() -> String {
-        ISO8601DateFormatter().string(from: Date())
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        var text = [CChar](repeating: 0, count: 32)
+        let length = strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return String(decoding: text.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

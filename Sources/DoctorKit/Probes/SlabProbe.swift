@@ -15,7 +15,10 @@ public struct SlabProbe: Probe {
     /// "nf_conntrack" (kernels before 4.x had one per namespace, "nf_conntrack_<address>"); a kernel that merged it
     /// into another cache of the same size lists no such line.
     public static func parse(_ text: String) -> Reading<SlabCache> {
-        for line in text.split(whereSeparator: \.isNewline) {
+        let prefix = Array("nf_conntrack".utf8)
+        // Bytes, not characters: the file has a line per cache, and only these few lines need splitting.
+        for bytes in text.utf8.split(separator: UInt8(ascii: "\n")) where bytes.starts(with: prefix) {
+            let line = String(decoding: bytes, as: UTF8.self)
             let fields = line.split(whereSeparator: \.isWhitespace)
             guard fields.count >= 4, isConntrack(fields[0]) else { continue }
             guard let active = Int(fields[1]), let total = Int(fields[2]), let size = Int(fields[3]) else {
