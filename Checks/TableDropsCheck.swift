@@ -88,7 +88,7 @@ public struct TableDropsCheck: Check {
     private func remediation(sampled: Bool) -> Remediation {
         var steps: [RemediationStep] = []
         if !sampled {
-            steps.append(.advice("Confirm that it is happening now: `ctdoctor check --sample 10 --only table.drops`."))
+            steps.append(Counters.confirmStep(info.id))
         }
         steps.append(.advice("If the table is full, grow it (see table.usage) after finding what fills it: `ctdoctor top`."))
         steps.append(.advice("Look for \"nf_conntrack: table full\" in the kernel log (`dmesg | grep 'table full'`); without it the drops come from tracker verdicts or clashes (see table.insert-failed)."))

@@ -63,7 +63,7 @@ public struct TableInsertFailedCheck: Check {
     private func remediation(sampled: Bool) -> Remediation {
         var steps: [RemediationStep] = []
         if !sampled {
-            steps.append(.advice("Confirm that it is happening now: `ctdoctor check --sample 10 --only table.insert-failed`, ideally while the symptom (slow DNS) shows."))
+            steps.append(Counters.confirmStep(info.id, while: ", ideally while the symptom (slow DNS) shows"))
         }
         steps += [
             .advice("For DNS from glibc clients: `options single-request-reopen` in resolv.conf, a node-local DNS cache (NOTRACK for its address), or DNS over TCP."),

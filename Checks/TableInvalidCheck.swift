@@ -64,7 +64,7 @@ public struct TableInvalidCheck: Check {
         let previous = snapshot.sysctls.value(LoggingWants.key).value
         var steps: [RemediationStep] = []
         if !sampled {
-            steps.append(.advice("Confirm that they are arriving now: `ctdoctor check --sample 10 --only table.invalid`."))
+            steps.append(Counters.confirmStep(info.id))
         }
         if LoggingWants(snapshot).families.isEmpty || previous == "1" {
             steps.append(.sysctl(

@@ -76,6 +76,11 @@ enum Counters {
         return evidence
     }
 
+    /// The first step of a remediation built on lifetime totals: see whether it is happening now.
+    static func confirmStep(_ id: String, while symptom: String = "") -> RemediationStep {
+        .advice("Confirm that it is happening now: `ctdoctor check --sample 10 --only \(id)`\(symptom).")
+    }
+
     /// The sentence a finding built on lifetime totals carries: since when, and how to see the rate.
     static func lifetimeNote(_ names: String, check id: String, _ snapshot: HostSnapshot) -> String {
         let since: String

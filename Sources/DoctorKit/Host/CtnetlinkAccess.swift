@@ -14,15 +14,35 @@ public enum CtnetlinkAccess {
         "not a live host: ctnetlink answers only for the running kernel, and \(host.path) is a copied root"
     }
 
-    /// Opens a socket and runs `body` with it; an error opening it is returned (nil when it opened).
-    public static func withSocket(netns: String? = nil, _ body: (inout Ctnetlink) -> Void) -> NetlinkError? {
+    /// Opens one socket and runs `body` with it, which fills readings with `reading(&failures) { … }`; when the
+    /// socket cannot open, `notOpened` gets that error instead. Returns the first failure, for
+    /// `CtnetlinkFacts.failure`.
+    @discardableResult
+    public static func session(
+        netns: String? = nil, _ body: (inout Ctnetlink, inout [NetlinkError]) -> Void,
+        notOpened: (NetlinkError) -> Void
+    ) -> NetlinkError? {
+        var failures: [NetlinkError] = []
         do {
             var socket = try Ctnetlink(netns: netns)
-            body(&socket)
-            return nil
+            body(&socket, &failures)
         } catch {
+            notOpened(error)
             return error
         }
+        return failures.first
+    }
+
+    /// One reading over its own socket; its failure, or the socket's, becomes `facts.failure` unless one is there.
+    public static func single<T>(
+        recordingIn facts: inout CtnetlinkFacts, _ request: (inout Ctnetlink) throws(NetlinkError) -> T
+    ) -> Reading<T> {
+        var result: Reading<T> = .failed("not read")
+        let failure = session({ socket, failures in
+            result = reading(&failures) { () throws(NetlinkError) in try request(&socket) }
+        }, notOpened: { result = reading($0) })
+        if facts.failure == nil { facts.failure = failure.map(Self.failure) }
+        return result
     }
 
     /// The value `request` returns, or the reading its error maps to; the error is also added to `failures`.

@@ -19,31 +19,20 @@ public struct ConntrackListsProbe: Probe {
             snapshot.ctnetlink.lists = .absent(CtnetlinkAccess.notLive(context.host))
             return
         }
-        var failures: [NetlinkError] = []
-        var reading: Reading<ConntrackLists> = .failed("not read")
-        let openFailure = CtnetlinkAccess.withSocket { socket in
-            reading = CtnetlinkAccess.reading(&failures) { () throws(NetlinkError) in
-                let unconfirmed = try socket.listEntries(Ctnetlink.getUnconfirmed)
-                let dying = try socket.listEntries(Ctnetlink.getDying)
-                guard unconfirmed.count > 0 || dying.count > 0 else {
-                    return ConntrackLists(
-                        unconfirmed: ListSample(first: 0), dying: ListSample(first: 0), resampleSeconds: resampleSeconds)
-                }
-                CtnetlinkAccess.sleep(seconds: resampleSeconds)
-                let unconfirmedAgain = try socket.listEntries(Ctnetlink.getUnconfirmed)
-                let dyingAgain = try socket.listEntries(Ctnetlink.getDying)
-                return ConntrackLists(
-                    unconfirmed: Self.sample(unconfirmed, unconfirmedAgain),
-                    dying: Self.sample(dying, dyingAgain),
-                    resampleSeconds: resampleSeconds)
+        snapshot.ctnetlink.lists = CtnetlinkAccess.single(recordingIn: &snapshot.ctnetlink) {
+            (socket: inout Ctnetlink) throws(NetlinkError) -> ConntrackLists in
+            let unconfirmed = try socket.listEntries(Ctnetlink.getUnconfirmed)
+            let dying = try socket.listEntries(Ctnetlink.getDying)
+            guard unconfirmed.count > 0 || dying.count > 0 else {
+                return ConntrackLists(unconfirmed: ListSample(first: 0), dying: ListSample(first: 0), resampleSeconds: resampleSeconds)
             }
+            CtnetlinkAccess.sleep(seconds: resampleSeconds)
+            let unconfirmedAgain = try socket.listEntries(Ctnetlink.getUnconfirmed)
+            let dyingAgain = try socket.listEntries(Ctnetlink.getDying)
+            return ConntrackLists(
+                unconfirmed: Self.sample(unconfirmed, unconfirmedAgain), dying: Self.sample(dying, dyingAgain),
+                resampleSeconds: resampleSeconds)
         }
-        if let openFailure {
-            failures.append(openFailure)
-            reading = CtnetlinkAccess.reading(openFailure)
-        }
-        snapshot.ctnetlink.lists = reading
-        if snapshot.ctnetlink.failure == nil { snapshot.ctnetlink.failure = failures.first.map(CtnetlinkAccess.failure) }
     }
 
     static func sample(_ first: (count: Int, ids: Set<UInt32>), _ second: (count: Int, ids: Set<UInt32>)) -> ListSample {

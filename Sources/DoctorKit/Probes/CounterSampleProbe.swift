@@ -21,21 +21,19 @@ public struct CounterSampleProbe: Probe {
     }
 
     static func read(_ host: HostRoot) -> CounterReadings {
-        var failures: [NetlinkError] = []
         var netlink: Reading<ConntrackStats> = .failed("not read")
         var table: Reading<EntryCount> = .failed("not read")
-        let openFailure = CtnetlinkAccess.withSocket { socket in
+        CtnetlinkAccess.session({ socket, failures in
             netlink = CtnetlinkAccess.reading(&failures) { () throws(NetlinkError) in
                 CtnetlinkAccess.stats(try socket.cpuStatistics(), source: CtnetlinkProbe.statisticsSource)
             }
             table = CtnetlinkAccess.reading(&failures) { () throws(NetlinkError) in
                 CtnetlinkAccess.entryCount(try socket.count())
             }
-        }
-        if let openFailure {
-            netlink = CtnetlinkAccess.reading(openFailure)
-            table = CtnetlinkAccess.reading(openFailure)
-        }
+        }, notOpened: { error in
+            netlink = CtnetlinkAccess.reading(error)
+            table = CtnetlinkAccess.reading(error)
+        })
         let count = host.readTrimmed(countPath).flatMap { text -> Reading<Int> in
             Int(text).map { .value($0) } ?? .failed("\(countPath) = \"\(text)\" is not a number")
         }

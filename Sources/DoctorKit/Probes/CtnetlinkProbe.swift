@@ -16,21 +16,18 @@ public struct CtnetlinkProbe: Probe {
             return
         }
         var facts = snapshot.ctnetlink
-        var failures: [NetlinkError] = []
-        let openFailure = CtnetlinkAccess.withSocket { socket in
+        let failure = CtnetlinkAccess.session({ socket, failures in
             facts.table = CtnetlinkAccess.reading(&failures) { () throws(NetlinkError) in
                 CtnetlinkAccess.entryCount(try socket.count())
             }
             facts.statistics = CtnetlinkAccess.reading(&failures) { () throws(NetlinkError) in
                 CtnetlinkAccess.stats(try socket.cpuStatistics(), source: Self.statisticsSource)
             }
-        }
-        if let openFailure {
-            failures.append(openFailure)
-            facts.table = CtnetlinkAccess.reading(openFailure)
-            facts.statistics = CtnetlinkAccess.reading(openFailure)
-        }
-        facts.failure = failures.first.map(CtnetlinkAccess.failure)
+        }, notOpened: { error in
+            facts.table = CtnetlinkAccess.reading(error)
+            facts.statistics = CtnetlinkAccess.reading(error)
+        })
+        facts.failure = failure.map(CtnetlinkAccess.failure)
         snapshot.ctnetlink = facts
     }
 }

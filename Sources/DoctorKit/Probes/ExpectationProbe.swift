@@ -12,20 +12,11 @@ public struct ExpectationProbe: Probe {
             snapshot.ctnetlink.expectations = .absent(CtnetlinkAccess.notLive(context.host))
             return
         }
-        var failures: [NetlinkError] = []
-        var reading: Reading<ExpectationFacts> = .failed("not read")
-        let openFailure = CtnetlinkAccess.withSocket { socket in
-            reading = CtnetlinkAccess.reading(&failures) { () throws(NetlinkError) in
-                let count = try socket.countExpectations()
-                let events = CtnetlinkAccess.stats(try socket.expectationStatistics(), source: "")
-                return ExpectationFacts(count: count, counters: events.counters)
-            }
+        snapshot.ctnetlink.expectations = CtnetlinkAccess.single(recordingIn: &snapshot.ctnetlink) {
+            (socket: inout Ctnetlink) throws(NetlinkError) -> ExpectationFacts in
+            let count = try socket.countExpectations()
+            let events = CtnetlinkAccess.stats(try socket.expectationStatistics(), source: "")
+            return ExpectationFacts(count: count, counters: events.counters)
         }
-        if let openFailure {
-            failures.append(openFailure)
-            reading = CtnetlinkAccess.reading(openFailure)
-        }
-        snapshot.ctnetlink.expectations = reading
-        if snapshot.ctnetlink.failure == nil { snapshot.ctnetlink.failure = failures.first.map(CtnetlinkAccess.failure) }
     }
 }

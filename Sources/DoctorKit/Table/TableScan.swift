@@ -11,7 +11,7 @@ public enum TableScan {
         progress: ((Int, Int?) -> Void)? = nil
     ) -> Reading<TableSummary> {
         var result: Reading<TableSummary> = .failed("not run")
-        let openFailure = CtnetlinkAccess.withSocket(netns: netns) { socket in
+        CtnetlinkAccess.session(netns: netns, { socket, _ in
             let before: Int?
             do throws(NetlinkError) {
                 before = Int(try socket.count().entries)
@@ -40,8 +40,7 @@ public enum TableScan {
             result = .value(summarizer.summary(
                 countBefore: before, countAfter: after.map(Int.init), incomplete: incomplete, unparsable: unparsable,
                 seconds: seconds))
-        }
-        if let openFailure { return CtnetlinkAccess.reading(openFailure) }
+        }, notOpened: { result = CtnetlinkAccess.reading($0) })
         return result
     }
 }
