@@ -59,7 +59,7 @@ public struct TableReporter: Sendable {
         }
         let overcounted = (s.topSources + s.topDestinations + s.topDestinationPorts).contains { $0.overcount > 0 }
         if overcounted {
-            out.append(palette.dim("Top lists come from a fixed-size sketch: a count marked ≤ may be high by the amount shown."))
+            out.append(palette.dim("Top lists come from a fixed-size sketch: a range is where the true count lies; a list of ranges means no value stands out."))
         }
         return out.joined(separator: "\n") + "\n"
     }
@@ -95,8 +95,9 @@ public struct TableReporter: Sendable {
         guard !items.isEmpty else { return [] }
         var out = [palette.bold(title)]
         for item in items {
-            let count = (item.overcount > 0 ? "≤" : "") + String(item.count)
-            out.append("  \(count.leftPadded(9))  \(percent(item.count, total).leftPadded(6))  \(item.key)")
+            // A sketched count is an upper bound; the true one is at least count − overcount.
+            let count = item.overcount > 0 ? "\(item.count - item.overcount)–\(item.count)" : String(item.count)
+            out.append("  \(count.leftPadded(11))  \(percent(item.count, total).leftPadded(6))  \(item.key)")
         }
         out.append("")
         return out
