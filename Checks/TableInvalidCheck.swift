@@ -25,6 +25,8 @@ public struct TableInvalidCheck: Check {
         let reading = Counters.reading("invalid", snapshot)
         guard let invalid = reading.value else { return info.unreadable(reading, what: "the invalid counter") }
         let logging = Explanation(snapshot)
+        // Kernel-log evidence (the "nf_ct_proto_<n>:" lines themselves) is to join from a snapshot field of its own:
+        // like every check, this one reads nothing but the snapshot.
         let evidence = Counters.evidence(["invalid"], snapshot) + logging.evidence
         let observed = "invalid \(invalid.text); \(logging.summary)"
         let expected = "INVALID packets logged with their reason (nf_conntrack_log_invalid and a bound logger) while they are counted"
