@@ -12,6 +12,13 @@ public enum Catalog {
         TcpLooseCheck(),
         EventsEnabledCheck(),
         TcpEstablishedTimeoutCheck(),
+        CtnetlinkAvailableCheck(),
+        TableUsageCheck(),
+        TableDropsCheck(),
+        TableInsertFailedCheck(),
+        TableBucketsCheck(),
+        TableInvalidCheck(),
+        ConntrackListsCheck(),
         DynamicDebugCheck(),
         SysctlPersistenceCheck(),
     ]

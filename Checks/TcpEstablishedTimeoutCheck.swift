@@ -11,7 +11,9 @@ public struct TcpEstablishedTimeoutCheck: Check {
             days, and a busy table fills with them until new connections are dropped ("table full, dropping \
             packet"); kube-proxy lowers it to 86400 s for that reason. Too short is the opposite failure: idle \
             long-lived connections (database pools, SSH) lose their entry and are dropped by NAT and stateful \
-            rules unless keepalives are shorter. The check weighs the timeout against how full the table is.
+            rules unless keepalives are shorter. The check weighs the timeout against how full the table is \
+            (ctnetlink's count, else nf_conntrack_count) and, with `--deep`, against the share of ESTABLISHED \
+            entries in the dumped table: when they are a minority, the timeout is not what fills it.
             """,
         references: [
             References.conntrackSysctls,
@@ -21,8 +23,8 @@ public struct TcpEstablishedTimeoutCheck: Check {
     public init() {}
 
     static let key = "net.netfilter.nf_conntrack_tcp_timeout_established"
-    static let countKey = "net.netfilter.nf_conntrack_count"
-    static let maxKey = "net.netfilter.nf_conntrack_max"
+    /// With a table dump, ESTABLISHED entries below this share of it do not make the timeout the culprit.
+    static let establishedShare = 0.5
     /// What kube-proxy sets: one day.
     static let suggested = 86400
     /// Linux's default TCP keepalive time (net.ipv4.tcp_keepalive_time).
@@ -42,9 +44,22 @@ public struct TcpEstablishedTimeoutCheck: Check {
         let reading = snapshot.sysctls.int(Self.key)
         guard let timeout = reading.value else { return info.unreadable(reading, what: Self.key) }
         let fill = fill(snapshot)
-        let evidence = [Self.key, Self.countKey, Self.maxKey].map { Source.sysctl($0, snapshot) }
-        let observed = "\(Self.key) = \(Wording.seconds(timeout)); " + describe(fill)
+        let states = States(snapshot)
+        var evidence = [Source.sysctl(Self.key, snapshot)] + (TableFill.read(snapshot).value?.evidence(snapshot) ?? [])
+        if let states { evidence.append(states.evidence) }
+        let observed = "\(Self.key) = \(Wording.seconds(timeout)); " + describe(fill) + (states.map { "; " + $0.text } ?? "")
 
+        if timeout > Self.suggested, let ratio = fill.ratio, ratio >= 0.75, let states, states.share < Self.establishedShare {
+            return info.pass(
+                observed: observed,
+                expected: "at most \(Wording.seconds(Self.suggested)) while the table is this full and ESTABLISHED entries fill it",
+                explanation: """
+                    The table is \(Wording.percent(ratio)) full, but ESTABLISHED entries are only \
+                    \(Wording.percent(states.share)) of it, so shortening their timeout would not make room: other \
+                    states or protocols fill it (see table.usage and `ctdoctor top`).
+                    """,
+                evidence: evidence)
+        }
         if timeout > Self.suggested, let ratio = fill.ratio, ratio >= 0.75 {
             return info.fail(
                 ratio >= 0.95 ? .error : .warning,
@@ -55,10 +70,10 @@ public struct TcpEstablishedTimeoutCheck: Check {
                     table is \(Wording.percent(ratio)) full. Peers that disappear without FIN or RST (upstream \
                     NAT timeouts, crashed or mobile clients) keep their entries that long, and ASSURED \
                     established entries are never evicted early, so once nf_conntrack_max is reached new \
-                    connections are dropped ("table full, dropping packet"). nf_conntrack_count counts this \
-                    namespace's entries; nf_conntrack_max is the global limit each namespace may fill. How many \
-                    entries are idle ESTABLISHED needs a per-state histogram from the netlink dump, which a \
-                    later version adds.
+                    connections are dropped ("table full, dropping packet"). The count is this namespace's; \
+                    nf_conntrack_max is the global limit each namespace may fill. \(states?.explanation ?? """
+                        `ctdoctor check --deep` dumps the table and tells how much of it idle ESTABLISHED entries take.
+                        """)
                     """,
                 evidence: evidence,
                 remediation: Remediation(
@@ -108,20 +123,48 @@ public struct TcpEstablishedTimeoutCheck: Check {
     }
 
     private func fill(_ snapshot: HostSnapshot) -> Fill {
-        let count = snapshot.sysctls.int(Self.countKey)
-        let max = snapshot.sysctls.int(Self.maxKey)
-        guard let c = count.value else { return .unknown("nf_conntrack_count \(Wording.reading(count))") }
-        guard let m = max.value else { return .unknown("nf_conntrack_max \(Wording.reading(max))") }
-        guard m > 0 else { return .unknown("nf_conntrack_max = 0 means no limit") }
-        return .known(count: c, max: m)
+        switch TableFill.read(snapshot) {
+        case .value(let fill) where fill.max > 0: return .known(count: fill.count, max: fill.max)
+        case .value: return .unknown("nf_conntrack_max = 0 means no limit")
+        case let other: return .unknown("count or limit \(Wording.reading(other))")
+        }
     }
 
     private func describe(_ fill: Fill) -> String {
         switch fill {
         case .known(let count, let max):
-            "table \(Wording.percent(Double(count) / Double(max))) full (nf_conntrack_count = \(count), nf_conntrack_max = \(max))"
+            "table \(Wording.percent(Double(count) / Double(max))) full (\(count) of \(max) entries)"
         case .unknown(let why):
-            "table fill unknown (\(why)); a per-state histogram needs the netlink dump, which comes later"
+            "table fill unknown (\(why))"
         }
+    }
+
+    /// The ESTABLISHED share of a `--deep` table dump.
+    struct States {
+        let established: Int
+        let entries: Int
+        /// ESTABLISHED entries idle for more than an hour, when the dump could estimate it.
+        let idleOverAnHour: Int?
+
+        init?(_ snapshot: HostSnapshot) {
+            guard let summary = snapshot.tableSummary.value, summary.entries > 0 else { return nil }
+            established = summary.tcpStates["ESTABLISHED"] ?? 0
+            entries = summary.entries
+            idleOverAnHour = summary.establishedIdle.map { $0.total - $0.count(atMost: 3600) }
+        }
+
+        var share: Double { Double(established) / Double(entries) }
+
+        /// "ESTABLISHED 1200 of 250000 dumped entries (0%), 900 idle for over an hour".
+        var text: String {
+            "ESTABLISHED \(established) of \(entries) dumped entries (\(Wording.percent(share)))"
+                + (idleOverAnHour.map { ", \($0) idle for over an hour" } ?? "")
+        }
+
+        var explanation: String {
+            "The table dump shows \(text): those are the entries a shorter timeout would free."
+        }
+
+        var evidence: Evidence { Evidence(TableScan.source, text) }
     }
 }

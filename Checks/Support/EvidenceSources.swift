@@ -24,9 +24,9 @@ enum Source {
     }
 
     static func counter(_ name: String, _ snapshot: HostSnapshot) -> Evidence {
-        switch snapshot.stats {
+        switch Counters.totals(snapshot) {
         case .value(let stats): Evidence(stats.source, "\(name) = \(stats.counters[name].map(String.init) ?? "(not reported)")")
-        default: Evidence("conntrack statistics", Wording.reading(snapshot.stats))
+        case let other: Evidence("conntrack statistics", Wording.reading(other))
         }
     }
 

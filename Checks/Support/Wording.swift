@@ -21,6 +21,24 @@ enum Wording {
         return parts.isEmpty ? "0 seconds" : parts.joined(separator: " ")
     }
 
+    /// "1.2/s", "120/s", "0.05/s".
+    static func rate(_ perSecond: Double) -> String {
+        let digits = perSecond >= 100 ? 0 : perSecond >= 1 ? 1 : 2
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let rounded = (perSecond * scale).rounded() / scale
+        let text = digits == 0 ? String(Int(rounded)) : String(rounded)
+        return text + "/s"
+    }
+
+    /// "512 MiB", "4.0 MiB", "900 KiB".
+    static func bytes(_ n: Int) -> String {
+        let mib = Double(n) / 1_048_576
+        if mib >= 100 { return "\(Int(mib.rounded())) MiB" }
+        if mib >= 1 { return "\((mib * 10).rounded() / 10) MiB" }
+        return "\(Int((Double(n) / 1024).rounded())) KiB"
+    }
+
     /// Whole percent, rounded down so a value just under a threshold never reads as the threshold.
     static func percent(_ ratio: Double) -> String {
         "\(Int((ratio * 100).rounded(.down)))%"

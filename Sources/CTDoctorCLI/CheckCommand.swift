@@ -12,6 +12,7 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Check a snapshot file (from `ctdoctor snapshot`) instead of this host.", valueName: "file"))
     var snapshot: String?
 
+    @OptionGroup(title: "Collection") var collection: CollectionOptions
     @OptionGroup(title: "Selection") var selection: SelectionOptions
     @OptionGroup(title: "Output") var output: OutputOptions
     @OptionGroup(title: "Gating") var gating: GateOptions
@@ -19,6 +20,9 @@ struct CheckCommand: ParsableCommand {
     func validate() throws {
         if snapshot != nil && source.root != nil {
             throw ValidationError("--snapshot and --root cannot be used together")
+        }
+        if collection.isSet && (snapshot != nil || source.root != nil) {
+            throw ValidationError("\(collection.flags) cannot be used with --snapshot or --root: they need the running kernel")
         }
     }
 
@@ -28,7 +32,7 @@ struct CheckCommand: ParsableCommand {
         if let snapshot {
             snap = try SnapshotFile.load(snapshot)
         } else {
-            snap = try source.takeSnapshot()
+            snap = try source.takeSnapshot(collection)
         }
         let findings = CheckEngine.run(Catalog.all, on: snap, only: only, skip: skip)
         let report = Report(snapshot: snap, findings: findings, source: snapshot)

@@ -31,9 +31,3 @@ struct ChecksCommand: ParsableCommand {
         }
     }
 }
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
-    }
-}

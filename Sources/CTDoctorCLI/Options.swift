@@ -23,12 +23,40 @@ struct SourceOptions: ParsableArguments {
         return HostRoot(root)
     }
 
-    func takeSnapshot() throws(InputError) -> HostSnapshot {
+    func takeSnapshot(_ collection: CollectionOptions) throws(InputError) -> HostSnapshot {
+        try takeSnapshot(sample: collection.sample, deep: collection.deep)
+    }
+
+    /// An instant snapshot by default; a parsed CollectionOptions is needed for more, since an unparsed one cannot be read.
+    func takeSnapshot(sample: Double = 0, deep: Bool = false) throws(InputError) -> HostSnapshot {
         let host = try hostRoot()
         let runner: any CommandRunner = host.isLive ? SystemCommandRunner() : RecordedCommandRunner()
-        let context = ProbeContext(host: host, runner: runner, toolVersion: CTDoctorVersion.current, now: Clock.nowISO8601())
+        let context = ProbeContext(
+            host: host, runner: runner, toolVersion: CTDoctorVersion.current, now: Clock.nowISO8601(),
+            sampleSeconds: sample, deep: deep, dumpProgress: Progress.reporter())
+        defer { if deep { Progress.clear() } }
         return SnapshotTaker.take(context)
     }
+}
+
+/// How much to collect from a live host beyond the instant reading.
+struct CollectionOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Read the conntrack statistics twice, this many seconds apart, so checks judge what is happening now (rates) instead of lifetime totals. 0 (the default) reads them once and stays instant.",
+        valueName: "seconds"))
+    var sample: Double = 0
+
+    @Flag(name: .long, help: "Also stream the conntrack table once (as `ctdoctor top` does) so checks can use its state histogram; takes about a second per 300,000 entries.")
+    var deep = false
+
+    func validate() throws {
+        guard sample >= 0, sample <= 3600 else { throw ValidationError("--sample must be between 0 and 3600 seconds, got \(sample)") }
+    }
+
+    var isSet: Bool { sample > 0 || deep }
+
+    /// "--sample" or "--deep", for messages about combinations that cannot work.
+    var flags: String { [sample > 0 ? "--sample" : nil, deep ? "--deep" : nil].compactMap { $0 }.joined(separator: " and ") }
 }
 
 struct OutputOptions: ParsableArguments {
@@ -103,7 +131,14 @@ struct GateOptions: ParsableArguments {
 }
 
 enum Clock {
+    /// "2026-01-10T12:00:00Z". strftime rather than ISO8601DateFormatter, whose set-up cost a few milliseconds of
+    /// every run.
     static func nowISO8601() -> String {
-        ISO8601DateFormatter().string(from: Date())
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        var text = [CChar](repeating: 0, count: 32)
+        let length = strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return String(decoding: text.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

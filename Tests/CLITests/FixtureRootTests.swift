@@ -39,9 +39,11 @@ struct FixtureRootTests {
         let (only, _) = try report(["check", "--root", root, "--only", "tcp.loose", "events.enabled"])
         #expect(only.findings.map(\.id) == Catalog.all.map(\.info.id))
         #expect(Set(only.findings.filter { $0.status != .skipped }.map(\.id)) == ["tcp.loose", "events.enabled"])
-        let (skip, status) = try report(["check", "--root", root, "--skip", "logging.log-invalid", "--fail-on", "warning"])
-        #expect(skip.findings.first { $0.id == "logging.log-invalid" }?.status == .skipped)
-        #expect(status == 0, "the only warning was skipped")
+        // The fixture's lifetime counters (invalid, drop, insert_failed, chaintoolong) are the only warnings.
+        let warned = ["logging.log-invalid", "table.drops", "table.insert-failed", "table.buckets", "table.invalid"]
+        let (skip, status) = try report(["check", "--root", root, "--skip"] + warned + ["--fail-on", "warning"])
+        #expect(warned.allSatisfy { id in skip.findings.first { $0.id == id }?.status == .skipped })
+        #expect(status == 0, "the only warnings were skipped")
     }
 
     @Test(arguments: ["monolithic-6.18", "modular-6.1-nothing-loaded", "modular-5.10-nf_log_ipv4", "modular-5.15-nf_log_syslog"])

@@ -7,7 +7,8 @@ import Testing
         #expect(Catalog.all.map(\.info.id) == [
             "conntrack.present", "logging.log-invalid", "logging.backend", "logging.module", "logging.all-netns",
             "tcp.be-liberal", "tcp.loose", "events.enabled", "timeouts.tcp-established",
-            "debug.dynamic-debug", "sysctl.persistence",
+            "ctnetlink.available", "table.usage", "table.drops", "table.insert-failed", "table.buckets",
+            "table.invalid", "lists.unconfirmed-dying", "debug.dynamic-debug", "sysctl.persistence",
         ])
     }
 
@@ -17,7 +18,7 @@ import Testing
     }
 
     @Test func weightsMatchTheCatalog() {
-        #expect(Catalog.all.map(\.info.weight) == [15, 6, 10, 10, 6, 6, 8, 6, 8, 4, 8])
+        #expect(Catalog.all.map(\.info.weight) == [15, 6, 10, 10, 6, 6, 8, 6, 8, 6, 15, 12, 8, 6, 6, 4, 4, 8])
     }
 
     @Test func everyCheckExplainsItselfAndCitesTheKernelDocs() {

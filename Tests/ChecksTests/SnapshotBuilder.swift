@@ -106,7 +106,14 @@ struct SnapshotBuilder {
             persisted: .value(PersistedSettings(
                 sysctls: ["net.netfilter.nf_conntrack_max": PersistedSysctl(
                     value: "262144", file: "/etc/sysctl.d/90-conntrack.conf", line: 1, written: "net.netfilter.nf_conntrack_max")],
-                sysctlFiles: ["/etc/sysctl.d/90-conntrack.conf"])))
+                sysctlFiles: ["/etc/sysctl.d/90-conntrack.conf"])),
+            ctnetlink: CtnetlinkFacts(
+                table: .value(EntryCount(entries: 1532, max: 262144)),
+                statistics: .absent("not in this hand-built snapshot: the /proc counters stand in"),
+                expectations: .value(ExpectationFacts(count: 0, counters: ["expect_new": 0, "expect_create": 0, "expect_delete": 0])),
+                lists: .value(ConntrackLists(unconfirmed: ListSample(first: 0), dying: ListSample(first: 0), resampleSeconds: 1))),
+            conntrackSlab: .value(SlabCache(name: "nf_conntrack", objectSize: 256, activeObjects: 1600, totalObjects: 1632)),
+            tableSummary: .absent("not dumped"))
     }
 
     /// pf → bound logger on a 6.18 kernel with nf_log_syslog and nfnetlink_log present (nil = NONE).
@@ -180,10 +187,65 @@ struct SnapshotBuilder {
         snapshot.modules.modules[name] = ModuleStatus(state: state, evidence: evidence)
     }
 
+    /// Sets a lifetime counter in every source that has counters.
     mutating func counter(_ name: String, _ value: UInt64) {
+        if var stats = snapshot.stats.value {
+            stats.counters[name] = value
+            snapshot.stats = .value(stats)
+        }
+        if var stats = snapshot.ctnetlink.statistics.value {
+            stats.counters[name] = value
+            snapshot.ctnetlink.statistics = .value(stats)
+        }
+    }
+
+    /// ctnetlink answered GET_STATS_CPU with the same counters as /proc.
+    mutating func netlinkCounters() {
         guard var stats = snapshot.stats.value else { return }
-        stats.counters[name] = value
-        snapshot.stats = .value(stats)
+        stats.source = "ctnetlink IPCTNL_MSG_CT_GET_STATS_CPU"
+        snapshot.ctnetlink.statistics = .value(stats)
+    }
+
+    /// `--sample`: the counters as they are now, then grown by `deltas` after `seconds`.
+    mutating func sample(seconds: Double = 10, _ deltas: [String: UInt64], countGrowth: Int = 0) {
+        func grown(_ reading: Reading<ConntrackStats>) -> Reading<ConntrackStats> {
+            reading.map { stats in
+                var after = stats
+                for (name, delta) in deltas { after.counters[name, default: 0] += delta }
+                return after
+            }
+        }
+        let table = snapshot.ctnetlink.table
+        let first = CounterReadings(
+            netlink: snapshot.ctnetlink.statistics, procfs: snapshot.stats, table: table,
+            sysctlCount: snapshot.sysctls.int("net.netfilter.nf_conntrack_count"))
+        let second = CounterReadings(
+            netlink: grown(snapshot.ctnetlink.statistics), procfs: grown(snapshot.stats),
+            table: table.map { EntryCount(entries: $0.entries + countGrowth, max: $0.max) },
+            sysctlCount: first.sysctlCount.map { $0 + countGrowth })
+        snapshot.sample = CounterSample(seconds: seconds, first: first, second: second)
+        for (name, delta) in deltas { counter(name, (snapshot.stats.value?.counters[name] ?? 0) + delta) }
+    }
+
+    /// This namespace holds `entries` entries, as ctnetlink and the sysctl both say.
+    mutating func count(_ entries: Int) {
+        set("net.netfilter.nf_conntrack_count", String(entries))
+        if case .value(var table) = snapshot.ctnetlink.table {
+            table.entries = entries
+            snapshot.ctnetlink.table = .value(table)
+        }
+    }
+
+    /// ctnetlink refused or is missing: every netlink reading fails with this errno.
+    mutating func ctnetlinkFails(_ kind: CtnetlinkFailure.Kind, errno: Int32, name: String) {
+        let message = "IPCTNL_MSG_CT_GET_STATS: \(name) (test)"
+        let reading: Reading<EntryCount> = kind == .permissionDenied ? .denied(message) : kind == .other ? .failed(message) : .absent(message)
+        snapshot.ctnetlink = CtnetlinkFacts(
+            table: reading,
+            failure: CtnetlinkFailure(request: "IPCTNL_MSG_CT_GET_STATS", errno: errno, errnoName: name, kind: kind, message: message),
+            statistics: reading.map { _ in ConntrackStats(source: "", cpus: 0, counters: [:]) },
+            expectations: reading.map { _ in ExpectationFacts(count: 0, counters: [:]) },
+            lists: reading.map { _ in ConntrackLists(unconfirmed: ListSample(first: 0), dying: ListSample(first: 0), resampleSeconds: 1) })
     }
 
     mutating func kernel(_ release: String) {

@@ -9,18 +9,19 @@ import Testing
     @Test func defaultWithRoomPasses() {
         let f = check.evaluate(SnapshotBuilder().snapshot)
         #expect(f.status == .pass)
-        #expect(f.observed == "net.netfilter.nf_conntrack_tcp_timeout_established = 432000 s (5 days); table 0% full (nf_conntrack_count = 1532, nf_conntrack_max = 262144)")
+        #expect(f.observed == "net.netfilter.nf_conntrack_tcp_timeout_established = 432000 s (5 days); table 0% full (1532 of 262144 entries)")
     }
 
     @Test(arguments: [(200_000, Severity.warning), (250_000, Severity.error)])
     func longTimeoutOnABusyTableFails(count: Int, severity: Severity) {
         var b = SnapshotBuilder()
-        b.set("net.netfilter.nf_conntrack_count", String(count))
+        b.count(count)
         let f = check.evaluate(b.snapshot)
         #expect(f.status == .fail)
         #expect(f.severity == severity)
         #expect(f.observed.contains("= 432000 s (5 days)"))
-        #expect(f.observed.contains("nf_conntrack_count = \(count)"))
+        #expect(f.observed.contains("(\(count) of 262144 entries)"))
+        #expect(f.explanation.contains("ctdoctor check --deep"))
         #expect(f.argvs == [["sysctl", "-w", "net.netfilter.nf_conntrack_tcp_timeout_established=86400"]])
         #expect(f.undos == [["sysctl", "-w", "net.netfilter.nf_conntrack_tcp_timeout_established=432000"]])
         #expect(f.remediation?.steps.first?.purpose.contains("kube-proxy") == true)
@@ -28,7 +29,7 @@ import Testing
 
     @Test func justUnderThreeQuartersPasses() {
         var b = SnapshotBuilder()
-        b.set("net.netfilter.nf_conntrack_count", "196607")
+        b.count(196_607)
         #expect(check.evaluate(b.snapshot).status == .pass)
     }
 
@@ -45,22 +46,46 @@ import Testing
 
     @Test func unreadableCountStillJudgesTheTimeout() {
         var b = SnapshotBuilder()
+        b.ctnetlinkFails(.permissionDenied, errno: 1, name: "EPERM")
         b.setReading("net.netfilter.nf_conntrack_count", .denied("permission denied"))
         let f = check.evaluate(b.snapshot)
         #expect(f.status == .pass)
-        #expect(f.observed.contains("table fill unknown"))
-        #expect(f.observed.contains("netlink dump"))
+        #expect(f.observed.contains("table fill unknown (count or limit (denied: permission denied))"))
         b.set(key, "600")
         #expect(check.evaluate(b.snapshot).severity == .info)
     }
 
     @Test func unlimitedMaxMeansFillUnknown() {
         var b = SnapshotBuilder()
-        b.set("net.netfilter.nf_conntrack_max", "0")
-        b.set("net.netfilter.nf_conntrack_count", "900000")
+        b.snapshot.ctnetlink.table = .value(EntryCount(entries: 900_000, max: 0))
         let f = check.evaluate(b.snapshot)
         #expect(f.status == .pass)
         #expect(f.observed.contains("no limit"))
+    }
+
+    @Test func deepDumpMostlyEstablishedStillFailsAndSaysHowManyIdle() {
+        var b = SnapshotBuilder()
+        b.count(200_000)
+        b.snapshot.tableSummary = .value(TableSummary(
+            entries: 200_000, tcpStates: ["ESTABLISHED": 150_000, "TIME_WAIT": 50_000],
+            establishedIdle: Histogram(buckets: [
+                HistogramBucket(label: "≤ 1 h", upTo: 3600, count: 30_000),
+                HistogramBucket(label: "> 1 h", upTo: nil, count: 120_000),
+            ])))
+        let f = check.evaluate(b.snapshot)
+        #expect(f.status == .fail)
+        #expect(f.observed.hasSuffix("; ESTABLISHED 150000 of 200000 dumped entries (75%), 120000 idle for over an hour"))
+        #expect(f.explanation.contains("The table dump shows ESTABLISHED 150000"))
+    }
+
+    @Test func deepDumpWithFewEstablishedPassesBecauseTheTimeoutIsNotTheCause() {
+        var b = SnapshotBuilder()
+        b.count(250_000)
+        b.snapshot.tableSummary = .value(TableSummary(entries: 250_000, tcpStates: ["ESTABLISHED": 1000]))
+        let f = check.evaluate(b.snapshot)
+        #expect(f.status == .pass)
+        #expect(f.explanation.contains("ESTABLISHED entries are only 0%"))
+        #expect(f.explanation.contains("ctdoctor top"))
     }
 
     @Test func absentIsNotApplicable() {

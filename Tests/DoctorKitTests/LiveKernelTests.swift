@@ -44,6 +44,15 @@ import Testing
             // Monolithic: conntrack is compiled in, whatever else is.
             #expect(snapshot.modules.status("nf_conntrack").state == .builtIn)
         }
+        // ctnetlink, read-only: the count (per namespace) and the global limit, the same numbers the sysctls give.
+        let table = try #require(snapshot.ctnetlink.table.value)
+        #expect(table.max == snapshot.sysctls.int("net.netfilter.nf_conntrack_max").value)
+        #expect(snapshot.ctnetlink.failure == nil)
+        #expect(snapshot.ctnetlink.statistics.value?.counters["invalid"] != nil)
+        #expect(snapshot.ctnetlink.lists.value != nil)
+        #expect(snapshot.ctnetlink.expectations.value != nil)
+        #expect(snapshot.conntrackSlab.value?.objectSize ?? 0 > 0)
+        #expect(snapshot.tableSummary == .absent(TableDumpProbe.notAsked))
         if FileManager.default.fileExists(atPath: ConntrackStatsProbe.path) {
             let stats = try #require(snapshot.stats.value)
             #expect(stats.cpus >= 1)

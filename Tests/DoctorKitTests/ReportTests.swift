@@ -112,7 +112,7 @@ import Testing
         ("{\"hello\": 1}", "not a ctdoctor snapshot"),
         ("[1, 2]", "not a ctdoctor snapshot"),
         ("{\"schema\": \"ctdoctor.report/1\"}", "schema is \"ctdoctor.report/1\""),
-        ("{\"schema\": \"ctdoctor.snapshot/1\"}", "missing \"takenAt\""),
+        ("{\"schema\": \"ctdoctor.snapshot/1\"}", "missing \"toolVersion\""),
     ])
     func badFilesGiveOneLineNamingTheFile(text: String, expected: String) throws {
         let path = try write(text)
@@ -130,7 +130,7 @@ import Testing
         let path = try write(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
         let loaded = try SnapshotFile.load(path)
         #expect(loaded.stats == snap.stats)
-        #expect(loaded.persisted == .failed(HostSnapshot.notInSnapshot))
+        #expect(loaded.persisted == .absent(HostSnapshot.notInSnapshot(takenBy: "0.0.1")))
     }
 
     @Test func missingFileSaysSo() {

@@ -6,8 +6,10 @@ import Testing
     @Test func standardOrderLetsLaterProbesReadEarlierOnes() {
         #expect(Probes.standard.map(\.name) == [
             HostIdentityProbe().name, KernelConfigProbe().name, SysctlProbe().name,
-            NfLogProbe().name, ModuleProbe().name, ConntrackStatsProbe().name,
-            KernelLogProbe().name, DynamicDebugProbe().name, PersistenceProbe().name,
+            NfLogProbe().name, ModuleProbe().name, ConntrackStatsProbe().name, CtnetlinkProbe().name,
+            ExpectationProbe().name, ConntrackListsProbe().name, SlabProbe().name,
+            KernelLogProbe().name, DynamicDebugProbe().name, PersistenceProbe().name, CounterSampleProbe().name,
+            TableDumpProbe().name,
         ])
     }
 

@@ -5,12 +5,24 @@ public struct ProbeContext: Sendable {
     public var toolVersion: String
     /// ISO 8601 time the snapshot is taken at.
     public var now: String
+    /// `--sample SECONDS`: read the statistics twice this far apart; 0 reads them once (lifetime totals only).
+    public var sampleSeconds: Double
+    /// `--deep`: stream the conntrack table into a summary. A plain check never dumps the table.
+    public var deep: Bool
+    /// Told (entries so far, count before the dump) while a deep dump runs, for a progress display.
+    public var dumpProgress: (@Sendable (Int, Int?) -> Void)?
 
-    public init(host: HostRoot, runner: any CommandRunner, toolVersion: String, now: String) {
+    public init(
+        host: HostRoot, runner: any CommandRunner, toolVersion: String, now: String, sampleSeconds: Double = 0,
+        deep: Bool = false, dumpProgress: (@Sendable (Int, Int?) -> Void)? = nil
+    ) {
         self.host = host
         self.runner = runner
         self.toolVersion = toolVersion
         self.now = now
+        self.sampleSeconds = sampleSeconds
+        self.deep = deep
+        self.dumpProgress = dumpProgress
     }
 }
 

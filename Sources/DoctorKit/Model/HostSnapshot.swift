@@ -16,6 +16,7 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
     public var sysctls: SysctlTable
     public var nfLog: NfLogRegistry
     public var modules: ModuleInventory
+    /// /proc/net/stat/nf_conntrack, summed; ctnetlink's own reading is `ctnetlink.statistics`.
     public var stats: Reading<ConntrackStats>
     /// Conntrack lines of the kernel log (host-wide, not per namespace).
     public var kernelLog: Reading<KernelLog>
@@ -23,6 +24,13 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
     public var dynamicDebug: Reading<DynamicDebug>
     /// What sysctl.d, modules-load.d and modprobe.d would set at boot.
     public var persisted: Reading<PersistedSettings>
+    public var ctnetlink: CtnetlinkFacts
+    /// The nf_conntrack slab cache: what one entry costs.
+    public var conntrackSlab: Reading<SlabCache>
+    /// The counters read twice (`--sample SECONDS`); nil when they were read once.
+    public var sample: CounterSample?
+    /// The streamed table summary (`--deep`); absent for a plain check.
+    public var tableSummary: Reading<TableSummary>
 
     public init(
         takenAt: String = "",
@@ -36,7 +44,11 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
         stats: Reading<ConntrackStats> = .failed("not probed"),
         kernelLog: Reading<KernelLog> = .failed("not probed"),
         dynamicDebug: Reading<DynamicDebug> = .failed("not probed"),
-        persisted: Reading<PersistedSettings> = .failed("not probed")
+        persisted: Reading<PersistedSettings> = .failed("not probed"),
+        ctnetlink: CtnetlinkFacts = CtnetlinkFacts(),
+        conntrackSlab: Reading<SlabCache> = .failed("not probed"),
+        sample: CounterSample? = nil,
+        tableSummary: Reading<TableSummary> = .failed("not probed")
     ) {
         self.schema = Self.schemaID
         self.takenAt = takenAt
@@ -51,6 +63,10 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
         self.kernelLog = kernelLog
         self.dynamicDebug = dynamicDebug
         self.persisted = persisted
+        self.ctnetlink = ctnetlink
+        self.conntrackSlab = conntrackSlab
+        self.sample = sample
+        self.tableSummary = tableSummary
     }
 }
 
@@ -270,34 +286,42 @@ public struct ConntrackStats: Codable, Sendable, Equatable {
     }
 }
 
-/// A snapshot written by a ctdoctor that lacked some probe still loads: each missing section reads as
-/// "not in this snapshot", so the checks that need it say so instead of the whole file being refused.
+/// A snapshot written by a ctdoctor that lacked some probe still loads: each missing section reads as absent,
+/// saying so, and the checks that need it say so too instead of the whole file being refused.
 extension HostSnapshot {
     enum CodingKeys: String, CodingKey {
-        case schema, takenAt, toolVersion, root, host, kernelConfig, sysctls, nfLog, modules, stats, kernelLog, dynamicDebug, persisted
+        case schema, takenAt, toolVersion, root, host, kernelConfig, sysctls, nfLog, modules, stats
+        case kernelLog, dynamicDebug, persisted, ctnetlink, conntrackSlab, sample, tableSummary
     }
 
-    static let notInSnapshot = "not in this snapshot (taken by a ctdoctor without this probe)"
+    static func notInSnapshot(takenBy version: String) -> String {
+        "not in this snapshot (taken by ctdoctor \(version), before it read this)"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        let toolVersion = try c.decode(String.self, forKey: .toolVersion)
+        let older = Self.notInSnapshot(takenBy: toolVersion)
         func section<T: Decodable>(_ key: CodingKeys, _ missing: T) throws -> T {
             try c.decodeIfPresent(T.self, forKey: key) ?? missing
         }
-        let gone = Self.notInSnapshot
         self.init(
             takenAt: try c.decode(String.self, forKey: .takenAt),
-            toolVersion: try c.decode(String.self, forKey: .toolVersion),
+            toolVersion: toolVersion,
             root: try c.decode(String.self, forKey: .root),
             host: try c.decode(HostInfo.self, forKey: .host),
-            kernelConfig: try section(.kernelConfig, KernelConfig(source: .failed(gone))),
-            sysctls: try section(.sysctls, SysctlTable(entries: .failed(gone))),
-            nfLog: try section(.nfLog, NfLogRegistry(families: .failed(gone))),
+            kernelConfig: try section(.kernelConfig, KernelConfig(source: .absent(older))),
+            sysctls: try section(.sysctls, SysctlTable(entries: .absent(older))),
+            nfLog: try section(.nfLog, NfLogRegistry(families: .absent(older))),
             modules: try section(.modules, ModuleInventory()),
-            stats: try section(.stats, .failed(gone)),
-            kernelLog: try section(.kernelLog, .failed(gone)),
-            dynamicDebug: try section(.dynamicDebug, .failed(gone)),
-            persisted: try section(.persisted, .failed(gone)))
+            stats: try section(.stats, .absent(older)),
+            kernelLog: try section(.kernelLog, .absent(older)),
+            dynamicDebug: try section(.dynamicDebug, .absent(older)),
+            persisted: try section(.persisted, .absent(older)),
+            ctnetlink: try section(.ctnetlink, .absent(older)),
+            conntrackSlab: try section(.conntrackSlab, .absent(older)),
+            sample: try c.decodeIfPresent(CounterSample.self, forKey: .sample),
+            tableSummary: try section(.tableSummary, .absent(older)))
         schema = try c.decode(String.self, forKey: .schema)
     }
 }

@@ -14,16 +14,19 @@ public struct ConntrackStatsProbe: Probe {
     public init() {}
 
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
-        switch context.host.read(Self.path) {
+        snapshot.stats = Self.read(context.host)
+    }
+
+    public static func read(_ host: HostRoot) -> Reading<ConntrackStats> {
+        switch host.read(path) {
         case .value(let text):
-            snapshot.stats = Self.parse(text)
+            parse(text)
         case .absent(let why):
-            snapshot.stats = .absent(
-                "\(why) (kernel built without CONFIG_NF_CONNTRACK_PROCFS or conntrack not loaded)")
+            .absent("\(why) (kernel built without CONFIG_NF_CONNTRACK_PROCFS or conntrack not loaded)")
         case .denied(let why):
-            snapshot.stats = .denied(why)
+            .denied(why)
         case .failed(let why):
-            snapshot.stats = .failed(why)
+            .failed(why)
         }
     }
 

@@ -51,8 +51,11 @@ public struct KernelConfigProbe: Probe {
     /// `CONFIG_X=y|m` and `# CONFIG_X is not set`, for the kept prefixes only. Other values (numbers, strings) are dropped.
     public static func parse(_ text: String) -> [String: String] {
         var options: [String: String] = [:]
-        for raw in text.split(whereSeparator: \.isNewline) {
-            let line = String(raw).trimmingWhitespace()
+        // A configuration has thousands of lines and only the netfilter ones are kept: lines are picked by their bytes
+        // first, so only those become Strings (splitting the whole text by Characters cost a quarter of a check).
+        for raw in text.utf8.split(whereSeparator: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") })
+        where mayBeKept(raw) {
+            let line = String(decoding: raw, as: UTF8.self).trimmingWhitespace()
             if line.hasPrefix("#") {
                 // "# CONFIG_FOO is not set"
                 let words = line.dropFirst().split(separator: " ")
@@ -71,6 +74,14 @@ public struct KernelConfigProbe: Probe {
     }
 
     static func isKept(_ name: String) -> Bool { keptPrefixes.contains { name.hasPrefix($0) } }
+
+    private static let keptPrefixBytes = keptPrefixes.map { Array($0.utf8) }
+
+    /// Whether a line, after blanks and a "#", starts with a kept prefix; the String logic then decides.
+    static func mayBeKept(_ line: Substring.UTF8View) -> Bool {
+        let rest = line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "#") }
+        return keptPrefixBytes.contains { rest.starts(with: $0) }
+    }
 
     /// Neither source was usable: the worst problem decides the case (failed > denied > absent), and the text lists all.
     static func combine(_ problems: [Reading<String>]) -> Reading<String> {

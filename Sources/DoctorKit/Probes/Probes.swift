@@ -7,9 +7,15 @@ public enum Probes {
         NfLogProbe(),
         ModuleProbe(),
         ConntrackStatsProbe(),
+        CtnetlinkProbe(),
+        ExpectationProbe(),
+        ConntrackListsProbe(),
+        SlabProbe(),
         KernelLogProbe(),
         DynamicDebugProbe(),
         PersistenceProbe(),
+        CounterSampleProbe(),
+        TableDumpProbe(),
     ]
 }
 

@@ -1,0 +1,37 @@
+import DoctorKit
+
+/// A bigger table worked out from this kernel's numbers: the limit doubled (to a power of two) and the buckets kept
+/// at least equal to it, the kernel's own default since 5.15, so a full table still averages chains of two (every
+/// entry is hashed twice). Memory comes from the measured slab object size, never from folklore.
+struct TableSizing: Equatable {
+    let max: Int
+    let buckets: Int
+    /// nf_conntrack slab object size, when /proc/slabinfo could be read.
+    let entryBytes: Int?
+    /// Why the entry size is unknown, when it is.
+    let entryBytesUnknown: String?
+
+    static let bucketBytes = 8
+
+    init(fill: TableFill, buckets current: Int?, slab: Reading<SlabCache>) {
+        var target = 1024
+        while target < 2 * Swift.max(fill.count, fill.max) { target *= 2 }
+        max = target
+        buckets = Swift.max(current ?? 0, target)
+        entryBytes = slab.value?.objectSize
+        entryBytesUnknown = slab.value == nil ? slab.problem : nil
+    }
+
+    /// "a full table of 524288 entries needs 128 MiB (256 bytes per entry, the nf_conntrack slab object size
+    /// in /proc/slabinfo; extensions such as acct and timestamps add to it) plus 4.0 MiB of hash buckets".
+    var memoryText: String {
+        let hash = "\(Wording.bytes(buckets * Self.bucketBytes)) of hash buckets (\(Self.bucketBytes) bytes each)"
+        guard let entryBytes else {
+            return "the per-entry memory is unknown (\(entryBytesUnknown ?? "no slab information"); "
+                + "/proc/slabinfo is readable by root only), plus \(hash)"
+        }
+        return "a full table of \(max) entries needs \(Wording.bytes(max * entryBytes)) (\(entryBytes) bytes per "
+            + "entry, the nf_conntrack slab object size in /proc/slabinfo; extensions such as accounting and "
+            + "timestamps are allocated separately and add to it) plus \(hash)"
+    }
+}

@@ -1,0 +1,97 @@
+import DoctorKit
+
+public struct TableDropsCheck: Check {
+    public let info = CheckInfo(
+        id: "table.drops",
+        title: "Conntrack is not dropping packets",
+        weight: 12,
+        rationale: """
+            `drop` counts packets conntrack threw away: a new flow while the table is full and nothing can be \
+            evicted ("table full, dropping packet"; a local sender gets EPERM), an entry that could not be \
+            allocated, a tracker verdict or an unresolvable clash. `early_drop` counts unassured entries evicted \
+            to make room: pressure, but coping. Both are per namespace and count since it was created, so the check \
+            judges their rise during `--sample SECONDS`; on lifetime totals alone it warns at most and says how to \
+            confirm. `insert` (ctnetlink inserts only) and `found` (NAT clash checks) are not traffic and are not \
+            used.
+            """,
+        references: [
+            References.conntrackSysctls,
+            "https://github.com/kubernetes/kubernetes/issues/71261",
+        ])
+
+    public init() {}
+
+    public func evaluate(_ snapshot: HostSnapshot) -> Finding {
+        let dropReading = Counters.reading("drop", snapshot)
+        guard let drop = dropReading.value else { return info.unreadable(dropReading, what: "the drop counter") }
+        let early = Counters.reading("early_drop", snapshot).value
+        let fill = TableFill.read(snapshot).value
+        // Kernel-log evidence ("table full, dropping packet") is to join these signals from a snapshot field of its
+        // own: like every check, this one reads nothing but the snapshot.
+        let evidence = Counters.evidence(["drop", "early_drop"], snapshot) + (fill?.evidence(snapshot) ?? [])
+        let observed = "drop \(drop.text); early_drop \(early?.text ?? "(not reported)")"
+            + (fill.map { "; table \($0.text)" } ?? "")
+        let expected = "drop and early_drop not rising"
+        let full = (fill?.ratio ?? 0) >= 0.95
+
+        if let dropped = drop.delta, let seconds = drop.seconds {
+            if dropped > 0 {
+                let cause = full
+                    ? "The table is full, so these are new flows refused for want of room: new connections fail now."
+                    : "The table is not full, so the drops are tracker verdicts, failed allocations or unresolvable clashes (see table.insert-failed), not a full table."
+                return info.fail(
+                    full ? .critical : .error, observed: observed, expected: expected,
+                    explanation: "Conntrack dropped \(dropped) packets in the last \(Wording.seconds(Int(seconds.rounded()))). \(cause)",
+                    evidence: evidence, remediation: remediation(sampled: true))
+            }
+            if let evicted = early?.delta, evicted > 0 {
+                return info.fail(
+                    .warning, observed: observed, expected: expected,
+                    explanation: """
+                        No packet was dropped during the sample, but \(evicted) unassured entries were evicted to \
+                        make room: the table is at its limit and coping by throwing away half-open flows. Assured \
+                        (established) entries are never evicted, so a table full of them drops new flows next.
+                        """,
+                    evidence: evidence, remediation: remediation(sampled: true))
+            }
+            return info.pass(
+                observed: observed, expected: expected,
+                explanation: "Nothing was dropped or evicted during the sample; the lifetime totals are history.",
+                evidence: evidence)
+        }
+
+        let note = Counters.lifetimeNote("drop and early_drop", check: info.id, snapshot)
+        if drop.total > 0 {
+            return info.fail(
+                .warning, observed: observed, expected: expected,
+                explanation: """
+                    Conntrack has dropped \(drop.total) packets: new flows refused while the table was full, or \
+                    tracker verdicts and unresolvable clashes. \(note)
+                    """,
+                evidence: evidence, remediation: remediation(sampled: false))
+        }
+        if let early, early.total > 0 {
+            return info.fail(
+                .info, observed: observed, expected: expected,
+                explanation: """
+                    \(early.total) unassured entries were evicted to make room at some point: the table reached its \
+                    limit, but nothing was dropped. \(note)
+                    """,
+                evidence: evidence, remediation: remediation(sampled: false))
+        }
+        return info.pass(
+            observed: observed, expected: expected,
+            explanation: "Conntrack has never dropped a packet or evicted an entry in this namespace.",
+            evidence: evidence)
+    }
+
+    private func remediation(sampled: Bool) -> Remediation {
+        var steps: [RemediationStep] = []
+        if !sampled {
+            steps.append(Counters.confirmStep(info.id))
+        }
+        steps.append(.advice("If the table is full, grow it (see table.usage) after finding what fills it: `ctdoctor top`."))
+        steps.append(.advice("Look for \"nf_conntrack: table full\" in the kernel log (`dmesg | grep 'table full'`); without it the drops come from tracker verdicts or clashes (see table.insert-failed)."))
+        return Remediation(summary: "Find out why conntrack drops packets.", steps: steps)
+    }
+}

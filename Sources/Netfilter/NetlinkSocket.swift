@@ -1,0 +1,137 @@
+import CNetfilter
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// One nfnetlink request: subsystem and message type, dump or not, address family.
+public struct NetlinkRequest: Sendable, Equatable {
+    public var subsystem: UInt8
+    public var message: UInt8
+    public var dump: Bool
+    public var family: UInt8
+    /// The kernel's name for it (`IPCTNL_MSG_CT_GET_STATS`), used in errors.
+    public var name: String
+
+    public init(subsystem: UInt8, message: UInt8, dump: Bool, family: UInt8 = 0, name: String) {
+        self.subsystem = subsystem
+        self.message = message
+        self.dump = dump
+        self.family = family
+        self.name = name
+    }
+}
+
+/// A NETLINK_NETFILTER socket from libmnl, closed exactly once, when the value goes away.
+public struct NetlinkSocket: ~Copyable {
+    private let handle: OpaquePointer
+    public let portID: UInt32
+    private var lastSequence: UInt32
+
+    /// How a reply ends.
+    public enum Reply: Sendable {
+        /// One message and nothing after it: GET_STATS replies carry NLM_F_MULTI but no NLMSG_DONE follows, so
+        /// waiting for DONE would hang.
+        case single
+        /// Messages until NLMSG_DONE (dumps).
+        case untilDone
+    }
+
+    /// Opens and binds the socket in the caller's network namespace, or in the one the file `netns` names
+    /// (e.g. /run/netns/NAME): a netlink socket belongs for life to the namespace it was created in.
+    public init(netns: String? = nil, receiveTimeoutSeconds: Int = 10) throws(NetlinkError) {
+        let handle = try NetnsSwitch.run(in: netns) { () throws(NetlinkError) -> OpaquePointer in
+            guard let socket = mnl_socket_open(NETLINK_NETFILTER) else { throw NetlinkError("socket", errno: errno) }
+            return socket
+        }
+        var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
+        _ = setsockopt(mnl_socket_get_fd(handle), SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        guard mnl_socket_bind(handle, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
+            let code = errno
+            mnl_socket_close(handle)
+            throw NetlinkError("bind", errno: code)
+        }
+        self.handle = handle
+        self.portID = mnl_socket_get_portid(handle)
+        self.lastSequence = UInt32(truncatingIfNeeded: time(nil))
+    }
+
+    deinit {
+        mnl_socket_close(handle)
+    }
+
+    /// Sends `request` and returns its sequence number, which the reply must carry.
+    public mutating func send(_ request: NetlinkRequest) throws(NetlinkError) -> UInt32 {
+        lastSequence &+= 1
+        let sequence = lastSequence
+        let flags = UInt16(NLM_F_REQUEST) | (request.dump ? UInt16(NLM_F_DUMP) : 0)
+        let sent = withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { buffer in
+            let message = ctd_nfnl_request(
+                buffer.baseAddress, request.subsystem, request.message, flags, request.family, sequence)!
+            return mnl_socket_sendto(handle, message, Int(message.pointee.nlmsg_len)) < 0 ? errno : 0
+        }
+        if sent != 0 { throw NetlinkError(request.name, errno: sent) }
+        return sequence
+    }
+
+    /// Reads the reply to `sequence` through `buffer`, one receive at a time, handing each data message to
+    /// `body` (false stops early). An NLMSG_ERROR reply throws with the kernel's errno.
+    public func receive(
+        _ sequence: UInt32, of request: NetlinkRequest, reply: Reply, buffer: UnsafeMutableRawBufferPointer,
+        _ body: (UnsafePointer<nlmsghdr>) -> Bool
+    ) throws(NetlinkError) {
+        let failure: Int32 = withoutActuallyEscaping(body) { escapable in
+            let handler = MessageHandler(escapable)
+            return withExtendedLifetime(handler) {
+                let context = Unmanaged.passUnretained(handler).toOpaque()
+                while true {
+                    let received = mnl_socket_recvfrom(handle, buffer.baseAddress, buffer.count)
+                    if received < 0 {
+                        if errno == EINTR { continue }
+                        return errno
+                    }
+                    if received == 0 { return 0 }
+                    let status = mnl_cb_run(buffer.baseAddress, received, sequence, portID, { message, context in
+                        guard let message, let context else { return MNL_CB_ERROR }
+                        let handler = Unmanaged<MessageHandler>.fromOpaque(context).takeUnretainedValue()
+                        return handler.body(message) ? MNL_CB_OK : MNL_CB_STOP
+                    }, context)
+                    if status < 0 { return errno }
+                    if status == MNL_CB_STOP || reply == .single { return 0 }
+                }
+            }
+        }
+        if failure != 0 { throw NetlinkError(request.name, errno: failure) }
+    }
+}
+
+/// Carries the per-message closure through libmnl's `void *data`.
+private final class MessageHandler {
+    let body: (UnsafePointer<nlmsghdr>) -> Bool
+
+    init(_ body: @escaping (UnsafePointer<nlmsghdr>) -> Bool) {
+        self.body = body
+    }
+}
+
+/// Runs a few calls inside another network namespace on this thread only, then switches back.
+enum NetnsSwitch {
+    static func run<T>(in path: String?, _ body: () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
+        guard let path else { return try body() }
+        let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        guard original >= 0 else { throw NetlinkError("open /proc/thread-self/ns/net", errno: errno) }
+        defer { close(original) }
+        let target = open(path, O_RDONLY | O_CLOEXEC)
+        guard target >= 0 else { throw NetlinkError("open \(path)", errno: errno) }
+        defer { close(target) }
+        guard ctd_setns_net(target) == 0 else { throw NetlinkError("setns \(path)", errno: errno) }
+        defer {
+            // Switching back cannot fail for a namespace this thread was just in; if it did, the thread would stay
+            // in the wrong namespace, so stop rather than carry on there.
+            if ctd_setns_net(original) != 0 { fatalError("setns back to the original network namespace failed") }
+        }
+        return try body()
+    }
+}

@@ -1,0 +1,102 @@
+import CNetfilter
+import Testing
+@testable import Netfilter
+
+/// Reply messages built byte by byte, as the kernel lays them out, read back by `ConntrackMessage.parse`.
+@Suite struct ConntrackMessageTests {
+    static func attr(_ type: UInt16, _ payload: [UInt8], nested: Bool = false) -> [UInt8] {
+        let length = UInt16(4 + payload.count)
+        var bytes = withUnsafeBytes(of: length.littleEndian, Array.init) + withUnsafeBytes(of: (type | (nested ? 0x8000 : 0)).littleEndian, Array.init)
+        bytes += payload
+        while bytes.count % 4 != 0 { bytes.append(0) }
+        return bytes
+    }
+
+    static func be16(_ v: UInt16) -> [UInt8] { withUnsafeBytes(of: v.bigEndian, Array.init) }
+    static func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian, Array.init) }
+
+    static func message(family: UInt8 = 2, _ attributes: [UInt8]) -> [UInt8] {
+        let length = UInt32(16 + 4 + attributes.count)
+        var bytes = withUnsafeBytes(of: length.littleEndian, Array.init)
+        bytes += withUnsafeBytes(of: UInt16(0x0100).littleEndian, Array.init)  // ctnetlink NEW (a dump reply)
+        bytes += withUnsafeBytes(of: UInt16(2).littleEndian, Array.init)       // NLM_F_MULTI
+        bytes += [UInt8](repeating: 0, count: 8)                                // seq, pid
+        bytes += [family, 0, 0, 0]                                              // nfgenmsg
+        return bytes + attributes
+    }
+
+    static func tcpEntry(helper: String? = nil) -> [UInt8] {
+        let ip = attr(1, attr(1, [10, 0, 0, 1]) + attr(2, [192, 168, 1, 2]), nested: true)
+        let proto = attr(2, attr(1, [6]) + attr(2, be16(51234)) + attr(3, be16(443)), nested: true)
+        var attributes = attr(1, ip + proto, nested: true)
+        attributes += attr(3, be32(0x2 | 0x4 | 0x8))
+        attributes += attr(4, attr(1, attr(1, [3]), nested: true), nested: true)
+        attributes += attr(7, be32(431_000))
+        attributes += attr(8, be32(0x2a))
+        attributes += attr(12, be32(777))
+        attributes += attr(18, be16(5))
+        if let helper { attributes += attr(5, attr(1, Array(helper.utf8) + [0]), nested: true) }
+        attributes += attr(20, attr(1, withUnsafeBytes(of: UInt64(1_700_000_000_000_000_000).bigEndian, Array.init)), nested: true)
+        return message(attributes)
+    }
+
+    func parse(_ bytes: [UInt8]) -> ConntrackEntry? {
+        bytes.withUnsafeBytes { raw in
+            let aligned = UnsafeMutableRawPointer.allocate(byteCount: raw.count, alignment: 8)
+            defer { aligned.deallocate() }
+            aligned.copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+            return ConntrackMessage.parse(aligned.assumingMemoryBound(to: nlmsghdr.self))
+        }
+    }
+
+    @Test func everyFieldOfATCPEntry() throws {
+        let entry = try #require(parse(Self.tcpEntry(helper: "ftp")))
+        #expect(entry.family == 2)
+        #expect(entry.l4proto == 6)
+        #expect(entry.source.description == "10.0.0.1")
+        #expect(entry.destination.description == "192.168.1.2")
+        #expect(entry.sourcePort == 51234)
+        #expect(entry.destinationPort == 443)
+        #expect(entry.tcpState == 3)
+        #expect(entry.isAssured)
+        #expect(!entry.isUnreplied)
+        #expect(entry.timeout == 431_000)
+        #expect(entry.mark == 0x2a)
+        #expect(entry.id == 777)
+        #expect(entry.zone == 5)
+        #expect(entry.helper?.description == "ftp")
+        #expect(entry.startNanoseconds == 1_700_000_000_000_000_000)
+    }
+
+    @Test func ipv6AndMissingOptionalAttributes() throws {
+        var src = [UInt8](repeating: 0, count: 16); src[15] = 1
+        var dst = [UInt8](repeating: 0, count: 16); dst[0] = 0x20; dst[1] = 0x01; dst[2] = 0x0d; dst[3] = 0xb8; dst[15] = 2
+        let ip = Self.attr(1, Self.attr(3, src) + Self.attr(4, dst), nested: true)
+        let proto = Self.attr(2, Self.attr(1, [17]) + Self.attr(2, Self.be16(5353)) + Self.attr(3, Self.be16(53)), nested: true)
+        let entry = try #require(parse(Self.message(family: 10, Self.attr(1, ip + proto, nested: true))))
+        #expect(entry.family == 10)
+        #expect(entry.source.description == "::1")
+        #expect(entry.destination.description == "2001:db8::2")
+        #expect(entry.destinationPort == 53)
+        #expect(entry.tcpState == nil)
+        #expect(entry.mark == nil)
+        #expect(entry.zone == nil)
+        #expect(entry.helper == nil)
+        #expect(entry.isUnreplied)
+    }
+
+    @Test func truncatedOrTuplelessMessagesAreRejected() {
+        var bytes = Self.tcpEntry()
+        // Claim a longer first attribute than the message holds.
+        bytes[20] = 0xff
+        bytes[21] = 0x7f
+        #expect(parse(bytes) == nil)
+        #expect(parse(Self.message(Self.attr(3, Self.be32(8)))) == nil)
+    }
+
+    @Test func helperNamesStayInline() {
+        #expect(HelperName("sip").description == "sip")
+        #expect(HelperName("a-very-long-helper-name").description == "a-very-long-hel")
+        #expect(HelperName("ftp") == HelperName("ftp"))
+    }
+}
