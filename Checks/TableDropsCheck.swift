@@ -26,23 +26,28 @@ public struct TableDropsCheck: Check {
         guard let drop = dropReading.value else { return info.unreadable(dropReading, what: "the drop counter") }
         let early = Counters.reading("early_drop", snapshot).value
         let fill = TableFill.read(snapshot).value
-        // Kernel-log evidence ("table full, dropping packet") is to join these signals from a snapshot field of its
-        // own: like every check, this one reads nothing but the snapshot.
+        let klog = KernelLogEvidence(snapshot)
+        let tableFull = klog?.tableFull(snapshot)
+        let logSentence = tableFull.flatMap { klog?.tableFullSentence($0) }.map { " " + $0 } ?? ""
         let evidence = Counters.evidence(["drop", "early_drop"], snapshot) + (fill?.evidence(snapshot) ?? [])
+            + (tableFull.flatMap { counts in klog?.tableFullEvidence(counts) } ?? [])
         let observed = "drop \(drop.text); early_drop \(early?.text ?? "(not reported)")"
             + (fill.map { "; table \($0.text)" } ?? "")
         let expected = "drop and early_drop not rising"
         let full = (fill?.ratio ?? 0) >= 0.95
 
         if let dropped = drop.delta, let seconds = drop.seconds {
+            // A "table full" line about this namespace during the sample means it was full then, whatever it is now.
+            let fullDuringSample = klog.map { $0.isWithin(seconds + 1, tableFull?.lastThisNamespace) } ?? false
+            let full = full || fullDuringSample
             if dropped > 0 {
                 let cause = full
                     ? "The table is full, so these are new flows refused for want of room: new connections fail now."
                     : "The table is not full, so the drops are tracker verdicts, failed allocations or unresolvable clashes (see table.insert-failed), not a full table."
                 return info.fail(
                     full ? .critical : .error, observed: observed, expected: expected,
-                    explanation: "Conntrack dropped \(dropped) packets in the last \(Wording.seconds(Int(seconds.rounded()))). \(cause)",
-                    evidence: evidence, remediation: remediation(sampled: true))
+                    explanation: "Conntrack dropped \(dropped) packets in the last \(Wording.seconds(Int(seconds.rounded()))). \(cause)\(logSentence)",
+                    evidence: evidence, remediation: remediation(sampled: true, logRead: klog != nil))
             }
             if let evicted = early?.delta, evicted > 0 {
                 return info.fail(
@@ -52,11 +57,11 @@ public struct TableDropsCheck: Check {
                         make room: the table is at its limit and coping by throwing away half-open flows. Assured \
                         (established) entries are never evicted, so a table full of them drops new flows next.
                         """,
-                    evidence: evidence, remediation: remediation(sampled: true))
+                    evidence: evidence, remediation: remediation(sampled: true, logRead: klog != nil))
             }
             return info.pass(
                 observed: observed, expected: expected,
-                explanation: "Nothing was dropped or evicted during the sample; the lifetime totals are history.",
+                explanation: "Nothing was dropped or evicted during the sample; the lifetime totals are history.\(logSentence)",
                 evidence: evidence)
         }
 
@@ -66,32 +71,34 @@ public struct TableDropsCheck: Check {
                 .warning, observed: observed, expected: expected,
                 explanation: """
                     Conntrack has dropped \(drop.total) packets: new flows refused while the table was full, or \
-                    tracker verdicts and unresolvable clashes. \(note)
+                    tracker verdicts and unresolvable clashes. \(note)\(logSentence)
                     """,
-                evidence: evidence, remediation: remediation(sampled: false))
+                evidence: evidence, remediation: remediation(sampled: false, logRead: klog != nil))
         }
         if let early, early.total > 0 {
             return info.fail(
                 .info, observed: observed, expected: expected,
                 explanation: """
                     \(early.total) unassured entries were evicted to make room at some point: the table reached its \
-                    limit, but nothing was dropped. \(note)
+                    limit, but nothing was dropped. \(note)\(logSentence)
                     """,
-                evidence: evidence, remediation: remediation(sampled: false))
+                evidence: evidence, remediation: remediation(sampled: false, logRead: klog != nil))
         }
         return info.pass(
             observed: observed, expected: expected,
-            explanation: "Conntrack has never dropped a packet or evicted an entry in this namespace.",
+            explanation: "Conntrack has never dropped a packet or evicted an entry in this namespace.\(logSentence)",
             evidence: evidence)
     }
 
-    private func remediation(sampled: Bool) -> Remediation {
+    private func remediation(sampled: Bool, logRead: Bool) -> Remediation {
         var steps: [RemediationStep] = []
         if !sampled {
             steps.append(Counters.confirmStep(info.id))
         }
         steps.append(.advice("If the table is full, grow it (see table.usage) after finding what fills it: `ctdoctor top`."))
-        steps.append(.advice("Look for \"nf_conntrack: table full\" in the kernel log (`dmesg | grep 'table full'`); without it the drops come from tracker verdicts or clashes (see table.insert-failed)."))
+        if !logRead {
+            steps.append(.advice("Look for \"nf_conntrack: table full\" in the kernel log (`dmesg | grep 'table full'`, as root); without it the drops come from tracker verdicts or clashes (see table.insert-failed)."))
+        }
         return Remediation(summary: "Find out why conntrack drops packets.", steps: steps)
     }
 }

@@ -25,9 +25,9 @@ public struct TableInvalidCheck: Check {
         let reading = Counters.reading("invalid", snapshot)
         guard let invalid = reading.value else { return info.unreadable(reading, what: "the invalid counter") }
         let logging = Explanation(snapshot)
-        // Kernel-log evidence (the "nf_ct_proto_<n>:" lines themselves) is to join from a snapshot field of its own:
-        // like every check, this one reads nothing but the snapshot.
-        let evidence = Counters.evidence(["invalid"], snapshot) + logging.evidence
+        let klog = KernelLogEvidence(snapshot)
+        let reasons = klog?.invalidSentence().map { " " + $0 } ?? ""
+        let evidence = Counters.evidence(["invalid"], snapshot) + logging.evidence + (klog?.invalidEvidence() ?? [])
         let observed = "invalid \(invalid.text); \(logging.summary)"
         let expected = "INVALID packets logged with their reason (nf_conntrack_log_invalid and a bound logger) while they are counted"
         let counted = invalid.delta ?? invalid.total
@@ -45,11 +45,11 @@ public struct TableInvalidCheck: Check {
                 observed: observed, expected: expected,
                 explanation: """
                     INVALID packets are counted, and the kernel logs each with its reason: look for \
-                    "nf_ct_proto_<protocol>:" lines in the kernel log (`dmesg | grep nf_ct_proto_`).\(logging.caveat)
+                    "nf_ct_proto_<protocol>:" lines in the kernel log (`dmesg | grep nf_ct_proto_`).\(logging.caveat)\(reasons)
                     """,
                 evidence: evidence)
         }
-        let why = "Nothing records why: \(logging.summary). Out-of-window TCP (asymmetric routing, a middlebox, a lost SYN-ACK), bad checksums and odd flags all end up in the same counter."
+        let why = "Nothing records why now: \(logging.summary). Out-of-window TCP (asymmetric routing, a middlebox, a lost SYN-ACK), bad checksums and odd flags all end up in the same counter.\(reasons.isEmpty ? "" : reasons + " Those lines were logged earlier, while logging was on.")"
         if let delta = invalid.delta, let seconds = invalid.seconds {
             return info.fail(
                 .error, observed: observed, expected: expected,
