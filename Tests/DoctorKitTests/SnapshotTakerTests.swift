@@ -6,7 +6,7 @@ import Testing
     @Test func standardOrderLetsLaterProbesReadEarlierOnes() {
         #expect(Probes.standard.map(\.name) == [
             HostIdentityProbe().name, KernelConfigProbe().name, SysctlProbe().name,
-            NfLogProbe().name, ModuleProbe().name, ConntrackStatsProbe().name,
+            NfLogProbe().name, ModuleProbe().name, ConntrackStatsProbe().name, RulesetProbe().name, HelperProbe().name,
         ])
     }
 
@@ -24,6 +24,8 @@ import Testing
         #expect(snapshot.nfLog.families.value?.isEmpty == false)
         #expect(snapshot.stats.value != nil)
         #expect(snapshot.modules.modules.count == ModuleInventory.tracked.count)
+        // A copied root runs no command: every ruleset tool is recorded as not run.
+        #expect(snapshot.ruleset.nothingRead)
 
         let data = try JSONEncoder().encode(snapshot)
         #expect(try JSONDecoder().decode(HostSnapshot.self, from: data) == snapshot)

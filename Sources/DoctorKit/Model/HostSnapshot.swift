@@ -17,6 +17,8 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
     public var nfLog: NfLogRegistry
     public var modules: ModuleInventory
     public var stats: Reading<ConntrackStats>
+    public var ruleset: Ruleset
+    public var helpers: HelperFacts
 
     public init(
         takenAt: String = "",
@@ -27,7 +29,9 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
         sysctls: SysctlTable = SysctlTable(),
         nfLog: NfLogRegistry = NfLogRegistry(),
         modules: ModuleInventory = ModuleInventory(),
-        stats: Reading<ConntrackStats> = .failed("not probed")
+        stats: Reading<ConntrackStats> = .failed("not probed"),
+        ruleset: Ruleset = Ruleset(),
+        helpers: HelperFacts = HelperFacts()
     ) {
         self.schema = Self.schemaID
         self.takenAt = takenAt
@@ -39,6 +43,8 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
         self.nfLog = nfLog
         self.modules = modules
         self.stats = stats
+        self.ruleset = ruleset
+        self.helpers = helpers
     }
 }
 
@@ -209,7 +215,7 @@ public struct ModuleInventory: Codable, Sendable, Equatable {
     public static let tracked = [
         "nf_conntrack", "nf_conntrack_netlink", "nf_log_syslog", "nf_log_ipv4", "nf_log_ipv6",
         "nf_log_arp", "nf_log_bridge", "nf_log_netdev", "nf_log_common", "nfnetlink_log",
-    ]
+    ] + ConntrackHelperModule.known.map(\.module)
 
     public func status(_ name: String) -> ModuleStatus {
         modules[name] ?? ModuleStatus(state: .unknown, evidence: "\(name) was not probed")

@@ -7,6 +7,8 @@ public enum Probes {
         NfLogProbe(),
         ModuleProbe(),
         ConntrackStatsProbe(),
+        RulesetProbe(),
+        HelperProbe(),
     ]
 }
 
