@@ -12,5 +12,13 @@ public enum Catalog {
         TcpLooseCheck(),
         EventsEnabledCheck(),
         TcpEstablishedTimeoutCheck(),
+        RulesInvalidDropCheck(),
+        RulesTraceLeftoverCheck(),
+        RulesNotrackCheck(),
+        RulesBackendMixCheck(),
+        HelpersAutoAssignCheck(),
+        HelpersUnassignedCheck(),
+        HelpersBroadCheck(),
+        HelpersExpectationsCheck(),
     ]
 }

@@ -81,6 +81,8 @@ struct SnapshotBuilder {
                     "nfnetlink_log": ModuleStatus(state: .builtIn, evidence: "CONFIG_NETFILTER_NETLINK_LOG=y"),
                     "nf_log_ipv4": ModuleStatus(state: .missing, evidence: "merged into nf_log_syslog since 5.13"),
                     "nf_log_ipv6": ModuleStatus(state: .missing, evidence: "merged into nf_log_syslog since 5.13"),
+                    "nf_conntrack_ftp": ModuleStatus(state: .builtIn, evidence: "CONFIG_NF_CONNTRACK_FTP=y"),
+                    "nf_conntrack_sip": ModuleStatus(state: .builtIn, evidence: "CONFIG_NF_CONNTRACK_SIP=y"),
                 ]),
             stats: .value(ConntrackStats(
                 source: "/proc/net/stat/nf_conntrack",
@@ -88,7 +90,11 @@ struct SnapshotBuilder {
                 counters: [
                     "found": 0, "invalid": 0, "insert": 0, "insert_failed": 0, "drop": 0,
                     "early_drop": 0, "error": 0, "search_restart": 3, "clash_resolve": 0, "chaintoolong": 0,
-                ])))
+                ])),
+            ruleset: Self.gatewayRuleset,
+            helpers: HelperFacts(
+                expectations: .value(ExpectationCount(count: 3, source: "/proc/net/nf_conntrack_expect (one line per expectation)")),
+                userspace: .absent("nfct is not installed")))
     }
 
     /// pf → bound logger on a 6.18 kernel with nf_log_syslog and nfnetlink_log present (nil = NONE).
