@@ -50,7 +50,8 @@ public struct HelpersUnassignedCheck: Check {
         let evidence = ruleset.helperAssignments.map { Rules.evidence($0.rule) } + moduleEvidence
         guard !needed.isEmpty else {
             return info.pass(
-                observed: "\(presentText); \(assignedText); nothing on the host points at the others",
+                observed: "\(presentText); \(assignedText); nothing on the host points at "
+                    + (assigned.isEmpty ? "them" : "the others"),
                 expected: "every helper the host needs assigned by a rule",
                 explanation: """
                     No rule lets a helper's port in or forwards it without assigning the helper, no rule matches on \

@@ -7,7 +7,7 @@ extension SnapshotBuilder {
     static func nft(_ chain: String, hooks: [String], handle: Int, match: RuleMatch = RuleMatch(), _ text: String,
                     family: String = "inet", table: String = "filter") -> RuleRef {
         RuleRef(backend: .nftables, family: family, table: table, chain: chain, hooks: hooks, handle: handle, match: match,
-                text: "\(family) \(table) \(chain) handle \(handle): \(text)")
+                text: "\(text) # handle \(handle)")
     }
 
     static func ipt(_ command: String = "iptables-nft", table: String, _ chain: String, hooks: [String], position: Int,

@@ -43,7 +43,7 @@ import Testing
         #expect(r.traces.map(\.handle) == [16, 25])
         #expect(r.traces[0].hooks == ["prerouting"])
         #expect(r.traces[1].hooks.isEmpty, "nothing jumps to it")
-        #expect(r.traces[0].text == "inet filter trace-pre handle 16: tcp dport 22 meta nftrace set 1")
+        #expect(r.traces[0].text == "tcp dport 22 meta nftrace set 1 # handle 16")
 
         #expect(r.notracks.map(\.hooks) == [["prerouting"], ["output"]])
         #expect(r.notracks[0].match.destinationPorts == [PortRange(53)])
@@ -56,7 +56,7 @@ import Testing
         #expect(r.helperAssignments[2].rule.match.protocols == ["tcp"])
         #expect(r.helperMatches.map(\.helper) == ["ftp"])
         #expect(r.helperPortRules.map(\.text) == [
-            "inet filter input handle 11: tcp dport 21 accept", "inet filter input handle 12: udp dport 5060 accept",
+            "tcp dport 21 accept # handle 11", "udp dport 5060 accept # handle 12",
         ])
     }
 

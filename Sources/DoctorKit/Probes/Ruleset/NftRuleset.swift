@@ -102,10 +102,10 @@ enum NftRuleset {
         }
 
         for (rule, s) in rules {
-            var text = "\(rule.family) \(rule.table) \(rule.chain)"
-            if let handle = rule.handle { text += " handle \(handle)" }
-            text += ": " + s.words.joined(separator: " ")
+            // As `nft -a list ruleset` prints a rule.
+            var text = s.words.joined(separator: " ")
             if let comment = rule.comment { text += " comment \"\(comment)\"" }
+            if let handle = rule.handle { text += " # handle \(handle)" }
             let ref = RuleRef(
                 backend: .nftables, family: rule.family, table: rule.table, chain: rule.chain,
                 hooks: hooks[key(rule.family, rule.table)]?[rule.chain] ?? [], handle: rule.handle, match: s.match, text: text)
