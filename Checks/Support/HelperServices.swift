@@ -26,10 +26,7 @@ enum HelperServices {
             .map { "\($0.rule.place) matches on the \(service.name) helper" }
         if let port = service.port {
             signals += ruleset.helperPortRules
-                .filter { rule in
-                    (rule.match.protocols?.contains(service.l4proto) ?? true)
-                        && (rule.match.destinationPorts?.contains(PortRange(port)) ?? false)
-                }
+                .filter { $0.match.namesDestinationPort(port, l4proto: service.l4proto) }
                 .map { "\($0.place) lets \(service.l4proto) port \(port) in or forwards it" }
         }
         if status.state == .loaded { signals.append("\(module) is loaded") }

@@ -1,4 +1,5 @@
 import DoctorKit
+import Foundation
 
 /// What every ruleset check does first, and how it cites rules.
 enum Rules {
@@ -105,27 +106,18 @@ enum Nft {
         if [rule.family, rule.table, rule.chain].allSatisfy(isPlainName) {
             return ["nft", "delete", "rule", rule.family, rule.table, rule.chain, "handle", String(handle)]
         }
-        return ["nft", "-j", "{\"nftables\":[{\"delete\":{\"rule\":{\"family\":\(json(rule.family)),\"table\":\(json(rule.table)),"
-            + "\"chain\":\(json(rule.chain)),\"handle\":\(handle)}}}]}"]
+        let command = ["nftables": [["delete": ["rule": JSONRule(family: rule.family, table: rule.table, chain: rule.chain, handle: handle)]]]]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(command) else { return nil }
+        return ["nft", "-j", String(decoding: data, as: UTF8.self)]
     }
 
-    /// A JSON string literal.
-    static func json(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+    private struct JSONRule: Encodable {
+        var family: String
+        var table: String
+        var chain: String
+        var handle: Int
     }
 }
 

@@ -154,6 +154,11 @@ public struct RuleMatch: Codable, Sendable, Equatable {
         self.ctStates = ctStates
     }
 
+    /// Whether the rule names this destination port of this protocol as a port of its own, not inside a range.
+    public func namesDestinationPort(_ port: Int, l4proto: String) -> Bool {
+        (protocols?.contains(l4proto) ?? true) && (destinationPorts?.contains(PortRange(port)) ?? false)
+    }
+
     /// Whether the rule is limited to some ports, interfaces or addresses rather than all traffic of a protocol.
     public var isNarrowed: Bool {
         destinationPorts != nil || sourcePorts != nil || inInterface != nil || outInterface != nil || !addresses.isEmpty

@@ -71,13 +71,9 @@ enum XtFacts {
         if serviceTargets.contains(target), servesHelperPort(rule.match) { ruleset.helperPortRules.append(ref) }
     }
 
-    /// Whether the match names, as a port of its own (not inside a range), a destination port that a kernel
-    /// helper watches by default.
+    /// Whether the match names a destination port that a kernel helper watches by default.
     static func servesHelperPort(_ match: RuleMatch) -> Bool {
-        guard let ports = match.destinationPorts else { return false }
-        return ConntrackHelperModule.defaultPorts.contains { service in
-            (match.protocols?.contains(service.l4proto) ?? true) && ports.contains(PortRange(service.port))
-        }
+        ConntrackHelperModule.defaultPorts.contains { match.namesDestinationPort($0.port, l4proto: $0.l4proto) }
     }
 
     /// "21", "1024:65535", "21,2121", "1000:" (iptables port lists and ranges).
