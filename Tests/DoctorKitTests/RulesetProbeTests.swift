@@ -168,6 +168,17 @@ import Testing
         #expect(origins(r)["iptables-legacy-save"] == .failed("iptables-legacy-save exited with status 1: Error: No such file or directory"))
     }
 
+    /// A kernel without nf_tables: nft's netlink requests fail with EPROTONOSUPPORT (message constructed from the
+    /// strerror text; this machine has nf_tables).
+    @Test func missingKernelSupportIsAbsent() {
+        let unsupported = CommandResult(exitStatus: 1, stdout: "", stderr: "netlink: Error: cache initialization failed: Protocol not supported\n")
+        let r = ruleset("empty", overriding: [["nft", "-j", "list", "ruleset"]: .success(unsupported)])
+        #expect(origins(r)["nft -j list ruleset"] == .absent(
+            "nft -j list ruleset: netlink: Error: cache initialization failed: Protocol not supported "
+                + "(the kernel lacks what the tool needs, e.g. nf_tables)"))
+        #expect(r.problem == nil)
+    }
+
     @Test func copiedRootRunsNothing() {
         let r = RecordedCommands.snapshot(RecordedCommandRunner(), root: Fixtures.root(Fixtures.monolithic)).ruleset
         #expect(r.nothingRead)

@@ -18,6 +18,9 @@ enum CommandReading {
             if Self.notPermitted(result.stderr) {
                 return .denied("\(line): \(said)")
             }
+            if Self.notSupported(result.stderr) {
+                return .absent("\(line): \(said) (the kernel lacks what the tool needs, e.g. nf_tables)")
+            }
             return .failed("\(line) exited with status \(result.exitStatus): \(said)")
         case .success(let result):
             return .value(result.stdout)
@@ -27,6 +30,11 @@ enum CommandReading {
     /// The wordings of EPERM/EACCES from nft, iptables and nfct.
     static func notPermitted(_ stderr: String) -> Bool {
         ["Permission denied", "Operation not permitted", "you must be root"].contains { stderr.contains($0) }
+    }
+
+    /// EPROTONOSUPPORT / EOPNOTSUPP / EAFNOSUPPORT: a kernel built without the subsystem (nf_tables, x_tables).
+    static func notSupported(_ stderr: String) -> Bool {
+        ["Protocol not supported", "Operation not supported", "Address family not supported"].contains { stderr.contains($0) }
     }
 
     static func firstLine(_ text: String) -> String? {
