@@ -5,4 +5,5 @@ enum References {
     static let ulogd = "https://www.netfilter.org/projects/ulogd/"
     static let kubeProxyConnectionReset = "https://kubernetes.io/blog/2019/03/29/kube-proxy-subtleties-debugging-an-intermittent-connection-reset/"
     static let conntrackToolsManual = "https://conntrack-tools.netfilter.org/manual.html"
+    static let secureHelpers = "https://home.regit.org/netfilter-en/secure-use-of-helpers/"
 }

@@ -81,6 +81,8 @@ struct SnapshotBuilder {
                     "nfnetlink_log": ModuleStatus(state: .builtIn, evidence: "CONFIG_NETFILTER_NETLINK_LOG=y"),
                     "nf_log_ipv4": ModuleStatus(state: .missing, evidence: "merged into nf_log_syslog since 5.13"),
                     "nf_log_ipv6": ModuleStatus(state: .missing, evidence: "merged into nf_log_syslog since 5.13"),
+                    "nf_conntrack_ftp": ModuleStatus(state: .builtIn, evidence: "CONFIG_NF_CONNTRACK_FTP=y"),
+                    "nf_conntrack_sip": ModuleStatus(state: .builtIn, evidence: "CONFIG_NF_CONNTRACK_SIP=y"),
                 ]),
             stats: .value(ConntrackStats(
                 source: "/proc/net/stat/nf_conntrack",
@@ -113,7 +115,11 @@ struct SnapshotBuilder {
                 expectations: .value(ExpectationFacts(count: 0, counters: ["expect_new": 0, "expect_create": 0, "expect_delete": 0])),
                 lists: .value(ConntrackLists(unconfirmed: ListSample(first: 0), dying: ListSample(first: 0), resampleSeconds: 1))),
             conntrackSlab: .value(SlabCache(name: "nf_conntrack", objectSize: 256, activeObjects: 1600, totalObjects: 1632)),
-            tableSummary: .absent("not dumped"))
+            tableSummary: .absent("not dumped"),
+            ruleset: Self.gatewayRuleset,
+            helpers: HelperFacts(
+                expectations: .value(ExpectationCount(count: 3, source: "/proc/net/nf_conntrack_expect (one line per expectation)")),
+                userspace: .absent("nfct is not installed")))
     }
 
     /// pf → bound logger on a 6.18 kernel with nf_log_syslog and nfnetlink_log present (nil = NONE).

@@ -31,6 +31,14 @@ import Testing
             state: .missing, evidence: "CONFIG_NF_LOG_COMMON does not appear in /proc/config.gz"))
     }
 
+    @Test func helperModulesAreTrackedToo() {
+        let inv = modules(Fixtures.root(Fixtures.monolithic))
+        #expect(inv.status("nf_conntrack_ftp") == ModuleStatus(state: .builtIn, evidence: "CONFIG_NF_CONNTRACK_FTP=y in /proc/config.gz"))
+        #expect(inv.status("nf_conntrack_sip") == ModuleStatus(
+            state: .missing, evidence: "CONFIG_NF_CONNTRACK_SIP does not appear in /proc/config.gz"))
+        #expect(ModuleProbe.configOption["nf_conntrack_h323"] == "CONFIG_NF_CONNTRACK_H323")
+    }
+
     @Test func monolithicWithoutConfigFallsBackToRegisteredLoggers() {
         // Like the build machine without /proc/config.gz: /sys/module has no nf_log_syslog (it takes no parameters).
         let inv = modules(Fixtures.root(Fixtures.monolithic), [HostIdentityProbe(), NfLogProbe(), ModuleProbe()])

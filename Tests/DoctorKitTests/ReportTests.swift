@@ -73,6 +73,26 @@ import Testing
         #expect(text.contains("3 checks: 1 pass, 1 fail, 0 not-applicable, 1 skipped, 0 error, 0 waived"))
     }
 
+    /// A purpose or summary may quote host data (a rule comment) with a line break: pasted into a shell, the
+    /// command block must run only its commands.
+    @Test func hostTextWithLineBreaksStaysInComments() throws {
+        let snap = HostSnapshot()
+        let hostile = "rule comment \"two\ntouch /tmp/ctd-pwned\" end"
+        let steps = [
+            RemediationStep(purpose: "Delete " + hostile, argv: ["iptables", "-D", "INPUT", "-m", "comment", "--comment", "two\nlines"], scope: .runtime),
+            RemediationStep.advice("advice about " + hostile),
+        ]
+        let check = FixedCheck("rules.trace-leftover", weight: 4) {
+            $0.fail(.warning, observed: "x", expected: "y", explanation: "z", remediation: Remediation(summary: hostile, steps: steps))
+        }
+        let text = TextReporter().render(Report(snapshot: snap, findings: CheckEngine.run([check], on: snap)))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let block = try #require(lines.firstIndex { $0.hasPrefix("Commands") })
+        let commands = lines[(block + 1)...].filter { !$0.hasPrefix("#") && !$0.isEmpty }
+        #expect(commands == ["iptables -D INPUT -m comment --comment 'two", "lines'"])
+        #expect(!lines.contains("touch /tmp/ctd-pwned\" end"))
+    }
+
     @Test func quietShowsOnlyFailures() {
         let text = TextReporter(detail: .quiet).render(sampleReport())
         #expect(text.contains("logging.backend"))

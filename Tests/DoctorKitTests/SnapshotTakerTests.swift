@@ -7,7 +7,7 @@ import Testing
         #expect(Probes.standard.map(\.name) == [
             HostIdentityProbe().name, KernelConfigProbe().name, SysctlProbe().name,
             NfLogProbe().name, ModuleProbe().name, ConntrackStatsProbe().name, CtnetlinkProbe().name,
-            ExpectationProbe().name, ConntrackListsProbe().name, SlabProbe().name,
+            ExpectationProbe().name, ConntrackListsProbe().name, SlabProbe().name, RulesetProbe().name, HelperProbe().name,
             KernelLogProbe().name, DynamicDebugProbe().name, PersistenceProbe().name, CounterSampleProbe().name,
             TableDumpProbe().name,
         ])
@@ -27,6 +27,8 @@ import Testing
         #expect(snapshot.nfLog.families.value?.isEmpty == false)
         #expect(snapshot.stats.value != nil)
         #expect(snapshot.modules.modules.count == ModuleInventory.tracked.count)
+        // A copied root runs no command: every ruleset tool is recorded as not run.
+        #expect(snapshot.ruleset.nothingRead)
 
         let data = try JSONEncoder().encode(snapshot)
         #expect(try JSONDecoder().decode(HostSnapshot.self, from: data) == snapshot)

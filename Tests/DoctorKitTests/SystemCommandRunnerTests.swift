@@ -49,6 +49,19 @@ import Testing
         #expect(elapsed >= .milliseconds(450), "returned before the timeout: \(elapsed)")
     }
 
+    @Test func programLeavingAChildBehindReturnsByTheTimeout() throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try runner.run(["sh", "-c", "sleep 30 & echo started"], timeout: 1).get()
+        #expect(result.exitStatus == 0)
+        #expect(result.stdout == "started\n")
+        #expect(clock.now - start < .seconds(3))
+    }
+
+    @Test func killedBySignalIs128PlusTheSignal() throws {
+        #expect(try runner.run(["sh", "-c", "kill -9 $$"], timeout: 5).get().exitStatus == 137)
+    }
+
     @Test func largeOutputDoesNotBlock() throws {
         // Far more than a pipe buffer (64 KiB) on both streams at once.
         let result = try runner.run(

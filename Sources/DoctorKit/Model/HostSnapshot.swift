@@ -31,6 +31,9 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
     public var sample: CounterSample?
     /// The streamed table summary (`--deep`); absent for a plain check.
     public var tableSummary: Reading<TableSummary>
+    /// Firewall rules that matter to conntrack, from nft and the iptables tools.
+    public var ruleset: Ruleset
+    public var helpers: HelperFacts
 
     public init(
         takenAt: String = "",
@@ -48,7 +51,9 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
         ctnetlink: CtnetlinkFacts = CtnetlinkFacts(),
         conntrackSlab: Reading<SlabCache> = .failed("not probed"),
         sample: CounterSample? = nil,
-        tableSummary: Reading<TableSummary> = .failed("not probed")
+        tableSummary: Reading<TableSummary> = .failed("not probed"),
+        ruleset: Ruleset = Ruleset(),
+        helpers: HelperFacts = HelperFacts()
     ) {
         self.schema = Self.schemaID
         self.takenAt = takenAt
@@ -67,6 +72,8 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
         self.conntrackSlab = conntrackSlab
         self.sample = sample
         self.tableSummary = tableSummary
+        self.ruleset = ruleset
+        self.helpers = helpers
     }
 }
 
@@ -237,7 +244,7 @@ public struct ModuleInventory: Codable, Sendable, Equatable {
     public static let tracked = [
         "nf_conntrack", "nf_conntrack_netlink", "nf_log_syslog", "nf_log_ipv4", "nf_log_ipv6",
         "nf_log_arp", "nf_log_bridge", "nf_log_netdev", "nf_log_common", "nfnetlink_log",
-    ]
+    ] + ConntrackHelperModule.known.map(\.module)
 
     public func status(_ name: String) -> ModuleStatus {
         modules[name] ?? ModuleStatus(state: .unknown, evidence: "\(name) was not probed")
@@ -291,7 +298,7 @@ public struct ConntrackStats: Codable, Sendable, Equatable {
 extension HostSnapshot {
     enum CodingKeys: String, CodingKey {
         case schema, takenAt, toolVersion, root, host, kernelConfig, sysctls, nfLog, modules, stats
-        case kernelLog, dynamicDebug, persisted, ctnetlink, conntrackSlab, sample, tableSummary
+        case kernelLog, dynamicDebug, persisted, ctnetlink, conntrackSlab, sample, tableSummary, ruleset, helpers
     }
 
     static func notInSnapshot(takenBy version: String) -> String {
@@ -321,7 +328,9 @@ extension HostSnapshot {
             ctnetlink: try section(.ctnetlink, .absent(older)),
             conntrackSlab: try section(.conntrackSlab, .absent(older)),
             sample: try c.decodeIfPresent(CounterSample.self, forKey: .sample),
-            tableSummary: try section(.tableSummary, .absent(older)))
+            tableSummary: try section(.tableSummary, .absent(older)),
+            ruleset: try section(.ruleset, Ruleset(sources: [RulesetSource(backend: .nftables, origin: "snapshot", rules: .absent(older))])),
+            helpers: try section(.helpers, HelperFacts(expectations: .absent(older), userspace: .absent(older))))
         schema = try c.decode(String.self, forKey: .schema)
     }
 }

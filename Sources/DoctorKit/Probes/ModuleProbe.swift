@@ -15,7 +15,7 @@ public struct ModuleProbe: Probe {
         "nf_log_netdev": "CONFIG_NF_LOG_NETDEV",
         "nf_log_common": "CONFIG_NF_LOG_COMMON",
         "nfnetlink_log": "CONFIG_NETFILTER_NETLINK_LOG",
-    ]
+    ].merging(ConntrackHelperModule.known.map { ($0.module, $0.config) }) { first, _ in first }
 
     /// Since 5.13 these are no longer modules of their own: nf_log_syslog provides the loggers of these names and
     /// carries them as MODULE_ALIAS, so `modprobe nf_log_ipv4` loads nf_log_syslog.

@@ -11,6 +11,8 @@ public enum Probes {
         ExpectationProbe(),
         ConntrackListsProbe(),
         SlabProbe(),
+        RulesetProbe(),
+        HelperProbe(),
         KernelLogProbe(),
         DynamicDebugProbe(),
         PersistenceProbe(),

@@ -104,16 +104,16 @@ public struct TextReporter: Sendable {
         let hostOnlyHere = r.host.netns.initial != true
         for f in r.findings where f.status == .fail || f.status == .skipped {
             guard let rem = f.remediation, !rem.steps.isEmpty else { continue }
-            var block = ["# \(f.id): \(rem.summary)"]
+            var block = comment("# ", "\(f.id): \(rem.summary)")
             for step in rem.steps {
                 guard let argv = step.argv else {
-                    block.append("#   advice: \(step.purpose)")
+                    block += comment("#   ", "advice: \(step.purpose)")
                     continue
                 }
                 guard seen.insert(argv).inserted else { continue }
                 var note = step.purpose
                 if step.risk == .disruptive { note = "DISRUPTIVE: " + note }
-                block.append("#   \(note)")
+                block += comment("#   ", note)
                 let command = ShellQuote.join(argv)
                 if step.scope == .initialNamespaceOnly && hostOnlyHere {
                     block.append("#   (run on the host, in the initial network namespace:)")
@@ -126,6 +126,12 @@ public struct TextReporter: Sendable {
         }
         guard !out.isEmpty else { return [] }
         return [palette.bold("Commands (review them first; run as root in the namespace that was checked):")] + out
+    }
+
+    /// Comment lines for the command block: a purpose can quote host data (a rule's comment) that holds a line
+    /// break, and the line after it must not become a command when the block is pasted into a shell.
+    func comment(_ prefix: String, _ text: String) -> [String] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { prefix + $0 }
     }
 
     func wrap(_ text: String, indent: String) -> [String] {

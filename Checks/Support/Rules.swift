@@ -1,0 +1,137 @@
+import DoctorKit
+import Foundation
+
+/// What every ruleset check does first, and how it cites rules.
+enum Rules {
+    /// The finding when the rules cannot be judged: a tool was refused (skipped) or failed (error), or no tool
+    /// could be asked at all (not applicable); nil when the facts are complete.
+    static func unreadable(_ info: CheckInfo, _ ruleset: Ruleset) -> Finding? {
+        let evidence = sources(ruleset)
+        if let problem = ruleset.problem {
+            var finding = info.unreadable(problem, what: "the ruleset")
+            finding.evidence = evidence
+            return finding
+        }
+        if ruleset.nothingRead {
+            let why = ruleset.sources.compactMap(\.rules.problem).joined(separator: "; ")
+            return info.notApplicable("no firewall rules could be read: \(why)", evidence: evidence)
+        }
+        return nil
+    }
+
+    /// False when `nft` is not installed (or, on a copied root, was not run): then fixes use iptables.
+    static func nftInstalled(_ ruleset: Ruleset) -> Bool {
+        !ruleset.sources.contains { source in
+            guard source.backend == .nftables, case .absent = source.rules else { return false }
+            return true
+        }
+    }
+
+    /// One evidence line per tool asked: "iptables-nft-save: 21 rules".
+    static func sources(_ ruleset: Ruleset) -> [Evidence] {
+        ruleset.sources.map { Evidence($0.origin, Wording.reading($0.rules.map { "\($0) rules" })) }
+    }
+
+    static func evidence(_ rule: RuleRef) -> Evidence {
+        Evidence(rule.place, rule.text)
+    }
+
+    /// "ip, ip6" → which IP families a rule of this nft/iptables family sees.
+    static func ipFamilies(_ family: String) -> Set<String> {
+        switch family {
+        case "ip": ["ip"]
+        case "ip6": ["ip6"]
+        case "inet": ["ip", "ip6"]
+        default: []
+        }
+    }
+
+    /// Whether two rules can apply to the same packets as far as protocol goes.
+    static func protocolsMeet(_ a: RuleMatch, _ b: RuleMatch) -> Bool {
+        guard let pa = a.protocols, let pb = b.protocols else { return true }
+        return !Set(pa).isDisjoint(with: pb)
+    }
+
+    /// Whether two port conditions can both hold (no condition holds for every port).
+    static func portsMeet(_ a: [PortRange]?, _ b: [PortRange]?) -> Bool {
+        guard let a, let b else { return true }
+        return a.contains { x in b.contains { x.overlaps($0) } }
+    }
+
+    /// "21", "{ 21, 2121 }", "1000-2000" as nft writes port conditions.
+    static func nftPorts(_ ports: [PortRange]) -> String {
+        ports.count == 1 ? ports[0].description : "{ " + ports.map(\.description).joined(separator: ", ") + " }"
+    }
+
+    /// "21", "21,2121", "1000:2000" as iptables writes them.
+    static func iptablesPorts(_ ports: [PortRange]) -> String {
+        ports.map { $0.lower == $0.upper ? "\($0.lower)" : "\($0.lower):\($0.upper)" }.joined(separator: ",")
+    }
+}
+
+/// nft commands as argument vectors. Rules ctdoctor proposes go into its own table, `inet ctdoctor`, so that
+/// they are easy to find and `nft delete table inet ctdoctor` removes them all.
+enum Nft {
+    static let table = "ctdoctor"
+
+    static func addTable() -> RemediationStep {
+        RemediationStep(
+            purpose: "Create ctdoctor's own table (nothing happens if it exists): every rule ctdoctor proposes goes there.",
+            argv: ["nft", "add", "table", "inet", table], scope: .runtime)
+    }
+
+    /// A base chain in ctdoctor's table; undone by deleting the chain with its rules.
+    static func addChain(_ name: String, hook: String, priority: Int, purpose: String) -> RemediationStep {
+        RemediationStep(
+            purpose: purpose,
+            argv: ["nft", "add", "chain", "inet", table, name, "{ type filter hook \(hook) priority \(priority); policy accept; }"],
+            scope: .runtime,
+            undo: ["nft", "delete", "chain", "inet", table, name])
+    }
+
+    static func addRule(_ chain: String, _ words: [String], purpose: String, risk: RemediationStep.Risk = .safe) -> RemediationStep {
+        RemediationStep(purpose: purpose, argv: ["nft", "add", "rule", "inet", table, chain] + words, scope: .runtime, risk: risk)
+    }
+
+    /// nft's parser reads its arguments as one line, so a name it cannot read as a plain word (spaces, quotes,
+    /// `$(…)`) goes through nft's JSON input instead, where any string is just a string.
+    static func isPlainName(_ name: String) -> Bool {
+        guard let first = name.first, first.isASCII, first.isLetter || first == "_" else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
+    }
+
+    /// `nft delete rule FAMILY TABLE CHAIN handle N`, or the same as nft JSON when a name is not a plain word.
+    static func deleteRule(_ rule: RuleRef) -> [String]? {
+        guard let handle = rule.handle else { return nil }
+        if [rule.family, rule.table, rule.chain].allSatisfy(isPlainName) {
+            return ["nft", "delete", "rule", rule.family, rule.table, rule.chain, "handle", String(handle)]
+        }
+        let command = ["nftables": [["delete": ["rule": JSONRule(family: rule.family, table: rule.table, chain: rule.chain, handle: handle)]]]]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(command) else { return nil }
+        return ["nft", "-j", String(decoding: data, as: UTF8.self)]
+    }
+
+    private struct JSONRule: Encodable {
+        var family: String
+        var table: String
+        var chain: String
+        var handle: Int
+    }
+}
+
+/// iptables commands for a rule read from iptables-save: its own command (`iptables-legacy`, `ip6tables-nft`…),
+/// table and chain, and the exact words iptables-save printed.
+enum Iptables {
+    static func delete(_ rule: RuleRef) -> [String]? {
+        guard let command = rule.command, let spec = rule.spec else { return nil }
+        return [command, "-t", rule.table, "-D", rule.chain] + spec
+    }
+
+    /// Puts the rule back where it was.
+    static func reinsert(_ rule: RuleRef) -> [String]? {
+        guard let command = rule.command, let spec = rule.spec, let position = rule.position else { return nil }
+        return [command, "-t", rule.table, "-I", rule.chain, String(position)] + spec
+    }
+}

@@ -1,0 +1,41 @@
+import DoctorKit
+import Testing
+@testable import Checks
+
+@Suite struct RulesBackendMixCheckTests {
+    let check = RulesBackendMixCheck()
+
+    @Test func oneBackendPasses() {
+        let f = check.evaluate(SnapshotBuilder().snapshot)
+        #expect(f.status == .pass)
+        #expect(f.observed == "iptables-legacy 0, iptables-nft 0, nftables 7 rules")
+        var b = SnapshotBuilder()
+        b.rules {
+            $0.sources[0].rules = .value(12)
+            $0.sources[4].rules = .value(0)
+        }
+        #expect(check.evaluate(b.snapshot).status == .pass, "legacy alone is one backend")
+    }
+
+    @Test func legacyBesideNfTablesFails() {
+        var b = SnapshotBuilder()
+        b.rules {
+            $0.sources[0].rules = .value(5)
+            $0.sources[1].rules = .value(40)
+        }
+        let f = check.evaluate(b.snapshot)
+        #expect(f.status == .fail)
+        #expect(f.severity == .warning)
+        #expect(f.observed == "iptables-legacy 5, iptables-nft 40, nftables 7 rules")
+        #expect(f.explanation.contains("show nothing of the 5 legacy rules"))
+        #expect(f.argvs == [nil, nil])
+        #expect(f.remediation?.steps.last?.risk == .disruptive)
+        #expect(f.evidence.contains(Evidence("iptables-legacy-save", "5 rules")))
+    }
+
+    @Test func aSosreportListingCountsForNeither() {
+        var b = SnapshotBuilder()
+        b.rules { $0.sources.append(RulesetSource(backend: .iptables, origin: "/sos_commands/firewall_tables/iptables_-t_nat_-nvL", rules: .value(30))) }
+        #expect(check.evaluate(b.snapshot).status == .pass)
+    }
+}
