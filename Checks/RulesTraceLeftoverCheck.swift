@@ -51,7 +51,7 @@ public struct RulesTraceLeftoverCheck: Check {
     private func step(_ rule: RuleRef) -> RemediationStep {
         let purpose = "Delete the trace rule in \(rule.place): \(rule.text)"
         if let argv = Nft.deleteRule(rule) ?? Iptables.delete(rule) {
-            return RemediationStep(purpose: purpose, argv: argv, scope: .runtime, undo: Iptables.reinsert(rule))
+            return RemediationStep(purpose: purpose, argv: argv, scope: .runtime, undo: Iptables.reinsert(rule) ?? Nft.readdRule(rule))
         }
         let table = ShellQuote.quote(rule.table), chain = ShellQuote.quote(rule.chain)
         return .advice("""

@@ -77,7 +77,9 @@ enum Nft {
     static func addTable() -> RemediationStep {
         RemediationStep(
             purpose: "Create ctdoctor's own table (nothing happens if it exists): every rule ctdoctor proposes goes there.",
-            argv: ["nft", "add", "table", "inet", table], scope: .runtime)
+            argv: ["nft", "add", "table", "inet", table], scope: .runtime,
+            // An empty table changes nothing, and it may hold earlier fixes: undo leaves it.
+            undo: [])
     }
 
     /// A base chain in ctdoctor's table; undone by deleting the chain with its rules.
@@ -89,8 +91,29 @@ enum Nft {
             undo: ["nft", "delete", "chain", "inet", table, name])
     }
 
+    /// A rule in one of ctdoctor's chains; undone by emptying that chain (ctdoctor's chains hold only its own rules).
     static func addRule(_ chain: String, _ words: [String], purpose: String, risk: RemediationStep.Risk = .safe) -> RemediationStep {
-        RemediationStep(purpose: purpose, argv: ["nft", "add", "rule", "inet", table, chain] + words, scope: .runtime, risk: risk)
+        RemediationStep(purpose: purpose, argv: ["nft", "add", "rule", "inet", table, chain] + words, scope: .runtime, risk: risk,
+                        undo: ["nft", "flush", "chain", "inet", table, chain])
+    }
+
+    /// Adds a deleted rule back from its nft JSON (at the end of its chain).
+    static func readdRule(_ rule: RuleRef) -> [String]? {
+        guard let expr = rule.nftExpr, let data = expr.data(using: .utf8),
+              let parsed = try? JSONDecoder().decode([JSONValue].self, from: data) else { return nil }
+        let command = ["nftables": [["add": ["rule": JSONAddRule(family: rule.family, table: rule.table, chain: rule.chain, comment: rule.nftComment, expr: parsed)]]]]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let json = try? encoder.encode(command) else { return nil }
+        return ["nft", "-j", String(decoding: json, as: UTF8.self)]
+    }
+
+    private struct JSONAddRule: Encodable {
+        var family: String
+        var table: String
+        var chain: String
+        var comment: String?
+        var expr: [JSONValue]
     }
 
     /// nft's parser reads its arguments as one line, so a name it cannot read as a plain word (spaces, quotes,

@@ -39,6 +39,46 @@ struct FixKernelTests {
         #expect(try ns.statuses()[c.check] == "fail")
     }
 
+    struct RuleCase: Sendable, CustomStringConvertible {
+        var check: String
+        var setup: String
+        var list: String
+        var present: String
+        var extra: [String] = []
+        var description: String { "\(check): \(setup.prefix(40))" }
+    }
+
+    static let ruleCases = [
+        RuleCase(check: "rules.trace-leftover",
+                 setup: "nft add table inet dbg && nft add chain inet dbg pre '{ type filter hook prerouting priority -300; }' && nft add rule inet dbg pre tcp dport 8080 meta nftrace set 1",
+                 list: "nft list ruleset", present: "meta nftrace set 1"),
+        RuleCase(check: "rules.trace-leftover",
+                 setup: "iptables -t raw -A PREROUTING -p tcp --dport 8080 -j TRACE",
+                 list: "iptables-save -t raw", present: "-j TRACE"),
+        RuleCase(check: "rules.invalid-drop",
+                 setup: "nft add table ip nat && nft add chain ip nat post '{ type nat hook postrouting priority 100; }' && nft add rule ip nat post masquerade",
+                 list: "nft list table inet ctdoctor 2>/dev/null || true", present: "ct state invalid drop", extra: ["--include-disruptive"]),
+    ]
+
+    /// Rule fixes change the ruleset, and undo puts the ruleset back (a deleted rule is added again).
+    @Test(arguments: ruleCases)
+    func ruleFixesApplyAndUndo(_ c: RuleCase) throws {
+        let ns = try Namespace()
+        try ns.exec(["sh", "-c", c.setup], mustSucceed: true)
+        let listed = { try ns.exec(["sh", "-c", c.list]).stdout.contains(c.present) }
+        let before = try listed()
+        #expect(try ns.statuses()[c.check] == "fail")
+        let journal = try Binary.temporaryDirectory().appendingPathComponent("journal.json").path
+        let applied = try ns.ctdoctor(["fix", "--only", c.check, "--apply", "--yes", "--journal", journal] + c.extra)
+        #expect(applied.exitStatus == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(try ns.statuses()[c.check] == "pass")
+        #expect(try listed() != before, "the fix changed the ruleset")
+        let undone = try ns.ctdoctor(["fix", "--undo", journal])
+        #expect(undone.exitStatus == 0, "\(undone.stdout)\(undone.stderr)")
+        #expect(try listed() == before, "undo put the ruleset back")
+        #expect(try ns.statuses()[c.check] == "fail")
+    }
+
     @Test func aFailedStepRollsBackTheEarlierOnes() throws {
         let ns = try Namespace()
         try ns.set(["net.netfilter.nf_conntrack_log_invalid=6", "net.netfilter.nf_log.2=NONE"])

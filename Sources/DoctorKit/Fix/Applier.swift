@@ -118,7 +118,9 @@ public struct Applier: Sendable {
                     problem = "no previous value recorded"
                 }
             case .command(let argv):
-                if let undo = entry.undo {
+                if let undo = entry.undo, undo.isEmpty {
+                    problem = nil  // the step declares there is nothing to put back
+                } else if let undo = entry.undo {
                     problem = Self.refusal(.command(undo)) ?? run(undo)
                 } else {
                     problem = "no undo command for \(ShellQuote.join(argv)); reverse it by hand"

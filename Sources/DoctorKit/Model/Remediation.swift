@@ -58,7 +58,7 @@ public struct RemediationStep: Codable, Sendable, Equatable {
     public var action: Action
     public var scope: Scope
     public var risk: Risk
-    /// The command that puts back what was there before, when there is one.
+    /// The command that puts back what was there before, when there is one; `[]` when there is nothing to put back.
     public var undo: [String]?
     public var verify: Verification?
 

@@ -102,12 +102,17 @@ public struct RuleRef: Codable, Sendable, Equatable {
     public var match: RuleMatch
     /// The rule in its tool's words, for evidence.
     public var text: String
+    /// nft: the rule's `expr` array as nft JSON and its comment, enough to add the same rule again.
+    public var nftExpr: String?
+    public var nftComment: String?
 
     public init(
         backend: RulesetBackend, family: String, table: String, chain: String, hooks: [String] = [],
         handle: Int? = nil, command: String? = nil, spec: [String]? = nil, position: Int? = nil,
-        match: RuleMatch = RuleMatch(), text: String
+        match: RuleMatch = RuleMatch(), text: String, nftExpr: String? = nil, nftComment: String? = nil
     ) {
+        self.nftExpr = nftExpr
+        self.nftComment = nftComment
         self.backend = backend
         self.family = family
         self.table = table

@@ -1,6 +1,6 @@
 /// Any JSON value, decoded with Codable, for documents whose parts are heterogeneous (nft expressions):
 /// decode the whole, then read only the shapes that matter and let the rest pass.
-public enum JSONValue: Decodable, Sendable, Equatable {
+public enum JSONValue: Codable, Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
@@ -16,6 +16,18 @@ public enum JSONValue: Decodable, Sendable, Equatable {
         else if let n = try? c.decode(Double.self) { self = .number(n) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
         else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n): if let i = int { try c.encode(i) } else { try c.encode(n) }
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
     }
 
     public subscript(key: String) -> JSONValue? {

@@ -108,7 +108,8 @@ enum NftRuleset {
             if let handle = rule.handle { text += " # handle \(handle)" }
             let ref = RuleRef(
                 backend: .nftables, family: rule.family, table: rule.table, chain: rule.chain,
-                hooks: hooks[key(rule.family, rule.table)]?[rule.chain] ?? [], handle: rule.handle, match: s.match, text: text)
+                hooks: hooks[key(rule.family, rule.table)]?[rule.chain] ?? [], handle: rule.handle, match: s.match, text: text,
+                nftExpr: Self.json(rule.expr), nftComment: rule.comment)
             if let nat = s.nat { ruleset.nat.append(NatRule(kind: nat.kind, fullyRandom: nat.fullyRandom, rule: ref)) }
             if s.dropsInvalid { ruleset.invalidDrops.append(ref) }
             if s.trace { ruleset.traces.append(ref) }
@@ -123,5 +124,11 @@ enum NftRuleset {
             if s.servesService, XtFacts.servesHelperPort(s.match) { ruleset.helperPortRules.append(ref) }
         }
         return rules.count
+    }
+
+    static func json(_ expr: [JSONValue]) -> String? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(expr)).map { String(decoding: $0, as: UTF8.self) }
     }
 }
