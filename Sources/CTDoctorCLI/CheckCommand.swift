@@ -28,13 +28,19 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let (only, skip) = try selection.resolved(against: Catalog.all)
+        // Every input file is read before the host is, so a bad one fails fast with exit 2.
+        let policy = try gating.loadPolicy(knownChecks: Catalog.all)
+        let gate = try gating.gate()
         let snap: HostSnapshot
         if let snapshot {
             snap = try SnapshotFile.load(snapshot)
         } else {
             snap = try source.takeSnapshot(collection)
         }
-        let findings = CheckEngine.run(Catalog.all, on: snap, only: only, skip: skip)
+        var findings = CheckEngine.run(Catalog.all, on: snap, only: only, skip: skip)
+        if let policy {
+            findings = PolicyEvaluator.evaluate(policy, snapshot: snap, findings: findings, today: Clock.todayUTC())
+        }
         let report = Report(snapshot: snap, findings: findings, source: snapshot)
         switch output.format {
         case .json:
@@ -43,7 +49,7 @@ struct CheckCommand: ParsableCommand {
             let detail: TextReporter.Detail = output.quiet ? .quiet : output.verbose ? .verbose : .normal
             try output.emit(TextReporter(palette: output.palette, detail: detail).render(report))
         }
-        let outcome = gating.gate.outcome(for: report)
+        let outcome = gate.outcome(for: report)
         if outcome != .ok { throw ExitCode(outcome.rawValue) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DoctorKit
+import PolicyFile
 import Foundation
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -127,7 +128,30 @@ struct GateOptions: ParsableArguments {
         }
     }
 
-    var gate: Gate { Gate(failOn: failOn, minScore: minScore) }
+    @Option(name: .long, help: ArgumentHelp(
+        "A site policy (YAML): expected net.netfilter values and modules, required checks, severities, waivers.",
+        valueName: "file"))
+    var policy: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "An earlier JSON report: checks already failing in it do not trip --fail-on; only new failures do.",
+        valueName: "report.json"))
+    var baseline: String?
+
+    /// The gate, with the baseline's failing checks read from its file.
+    func gate() throws(InputError) -> Gate {
+        Gate(failOn: failOn, minScore: minScore, baseline: try baseline.map { path throws(InputError) in try Baseline.load(path) } ?? [])
+    }
+
+    /// The policy file, parsed; nil without --policy.
+    func loadPolicy(knownChecks: [any Check]) throws(InputError) -> Policy? {
+        guard let policy else { return nil }
+        do {
+            return try PolicyParser.load(policy, knownChecks: Set(knownChecks.map(\.info.id)))
+        } catch {
+            throw InputError("--policy \(error)")
+        }
+    }
 }
 
 enum Clock {
@@ -141,4 +165,7 @@ enum Clock {
         let length = strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
         return String(decoding: text.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+
+    /// "2026-01-10": the day waivers are judged against (UTC).
+    static func todayUTC() -> String { String(nowISO8601().prefix(10)) }
 }
