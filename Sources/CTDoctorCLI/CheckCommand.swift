@@ -43,8 +43,12 @@ struct CheckCommand: ParsableCommand {
         }
         let report = Report(snapshot: snap, findings: findings, source: snapshot)
         switch output.format {
-        case .json:
-            try output.emit(try JSONReporter.render(report))
+        case .json: try output.emit(try JSONReporter.render(report))
+        case .junit: try output.emit(JUnitReporter.render(report))
+        case .sarif: try output.emit(try SARIFReporter.render(report))
+        case .tap: try output.emit(TAPReporter.render(report))
+        case .prometheus: try output.emit(PrometheusReporter.render(report, snapshot: snap))
+        case .markdown: try output.emit(MarkdownReporter.render(report))
         case .text:
             let detail: TextReporter.Detail = output.quiet ? .quiet : output.verbose ? .verbose : .normal
             try output.emit(TextReporter(palette: output.palette, detail: detail).render(report))

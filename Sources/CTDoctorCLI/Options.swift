@@ -7,6 +7,11 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
+/// The formats of a check report: JSON is the contract, the others are views of it for CI systems and people.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, junit, sarif, tap, prometheus, markdown
+}
+
 extension Severity: ExpressibleByArgument {}
 
 struct SourceOptions: ParsableArguments {
@@ -61,8 +66,8 @@ struct CollectionOptions: ParsableArguments {
 }
 
 struct OutputOptions: ParsableArguments {
-    @Option(name: .long, help: "Output format.")
-    var format: OutputFormat = .text
+    @Option(name: .long, help: "Output format; json is the stable contract, the others are views of it.")
+    var format: ReportFormat = .text
 
     @Option(name: .long, help: ArgumentHelp("Write the report to this file (whole or not at all) instead of standard output.", valueName: "file"))
     var output: String?
