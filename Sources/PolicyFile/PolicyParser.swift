@@ -48,8 +48,7 @@ public struct PolicyParser {
     public static func load(_ path: String, knownChecks: Set<String>) throws(PolicyError) -> Policy {
         let bytes = HostRoot("/").readBytes(path)
         guard let raw = bytes.value else {
-            let problem = bytes.problem ?? ""
-            throw PolicyError(file: path, problem: "cannot read: " + (problem.hasPrefix(path + ": ") ? String(problem.dropFirst(path.count + 2)) : problem))
+            throw PolicyError(file: path, problem: "cannot read: \(SnapshotFile.errnoText(bytes.problem ?? "", path: path))")
         }
         guard let text = String(bytes: raw, encoding: .utf8) else { throw PolicyError(file: path, problem: "not UTF-8 text") }
         return try PolicyParser(file: path, knownChecks: knownChecks).parse(text)

@@ -81,16 +81,10 @@ struct ExitStatusTableTests {
 
     /// A snapshot in which no probe ran: every check ends in error or skipped, nothing can be judged.
     func unjudgeableSnapshot() throws -> String {
-        let path = try Binary.temporaryDirectory().appendingPathComponent("empty.json").path
-        try JSONReporter.encode(HostSnapshot(takenAt: "2026-11-23T00:00:00Z", toolVersion: "0.1.0")).write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try Binary.temporaryFile(JSONReporter.encode(HostSnapshot(takenAt: "2026-11-23T00:00:00Z", toolVersion: "0.1.0")), named: "empty.json")
     }
 
-    func policy(_ yaml: String) throws -> String {
-        let path = try Binary.temporaryDirectory().appendingPathComponent("p.yaml").path
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    func policy(_ yaml: String) throws -> String { try Binary.temporaryFile(yaml, named: "policy.yaml") }
 
     @Test func everyStatusFromOneTree() throws {
         let cases: [([String], Int32, String)] = [

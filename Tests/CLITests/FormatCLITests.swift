@@ -27,8 +27,7 @@ struct FormatCLITests {
     }
 
     @Test func policyChecksAppearInEveryFormat() throws {
-        let path = try Binary.temporaryDirectory().appendingPathComponent("p.yaml").path
-        try "sysctls:\n  net.netfilter.nf_conntrack_max: {min: 1048576}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try Binary.temporaryFile("sysctls:\n  net.netfilter.nf_conntrack_max: {min: 1048576}\n", named: "policy.yaml")
         for format in ["junit", "sarif", "tap", "prometheus", "markdown"] {
             let result = try Binary.run(["check", "--root", root, "--policy", path, "--format", format])
             #expect(result.exitStatus == 1)

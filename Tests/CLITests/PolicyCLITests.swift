@@ -8,11 +8,7 @@ import Testing
 struct PolicyCLITests {
     let root = FixtureRootTests.root("monolithic-6.18")
 
-    func policy(_ yaml: String) throws -> String {
-        let path = try Binary.temporaryDirectory().appendingPathComponent("policy.yaml").path
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    func policy(_ yaml: String) throws -> String { try Binary.temporaryFile(yaml, named: "policy.yaml") }
 
     func check(_ extra: [String]) throws -> (Report?, CommandResult) {
         let result = try Binary.run(["check", "--root", root, "--format", "json"] + extra)

@@ -103,6 +103,19 @@ import Testing
         }
     }
 
+    /// The README's example policy is a valid policy.
+    @Test func readmeExampleParses() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let section = try #require(text.range(of: "## Policy file"))
+        let start = try #require(text.range(of: "```yaml\n", range: section.upperBound..<text.endIndex))
+        let end = try #require(text.range(of: "```\n", range: start.upperBound..<text.endIndex))
+        let policy = try parse(String(text[start.upperBound..<end.lowerBound]))
+        #expect(policy.sysctls.count == 4 && policy.modules.count == 3 && policy.require.count == 2)
+        #expect(policy.waivers.first?.expires == "2027-01-31")
+    }
+
     @Test func policyChecksCanBeRequiredOverriddenAndWaived() throws {
         let p = try parse("""
             sysctls:
