@@ -53,6 +53,12 @@ struct CheckCommand: ParsableCommand {
             let detail: TextReporter.Detail = output.quiet ? .quiet : output.verbose ? .verbose : .normal
             try output.emit(TextReporter(palette: output.palette, detail: detail).render(report))
         }
+        let excused = gate.excused(report)
+        if let baseline = gating.baseline, !excused.isEmpty {
+            CTDoctorCLI.printError(
+                "ctdoctor: --baseline \(baseline): \(excused.count) failing check(s) already failed there and do not gate: "
+                    + excused.map(\.id).joined(separator: ", "))
+        }
         let outcome = gate.outcome(for: report)
         if outcome != .ok { throw ExitCode(outcome.rawValue) }
     }

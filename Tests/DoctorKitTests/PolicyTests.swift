@@ -282,6 +282,7 @@ import Testing
         #expect(gate.outcome(for: report([f("old", .fail, .critical), f("x", .pass)])) == .ok)
         #expect(gate.outcome(for: report([f("old", .fail, .critical), f("new", .fail, .error)])) == .thresholdReached)
         #expect(gate.tripping(report([f("old", .fail, .critical), f("new", .fail, .error)])).map(\.id) == ["new"])
+        #expect(gate.excused(report([f("old", .fail, .critical), f("new", .fail, .error)])).map(\.id) == ["old"])
     }
 
     @Test func baselineIsReadFromAReportFile() throws {

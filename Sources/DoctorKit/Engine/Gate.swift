@@ -24,7 +24,16 @@ public struct Gate: Sendable, Equatable {
 
     /// Failures at or above the threshold that the baseline does not already hold. Waived checks are not failures.
     public func tripping(_ report: Report) -> [Finding] {
-        report.findings.filter { $0.status == .fail && ($0.severity ?? .info) >= failOn && !baseline.contains($0.id) }
+        atThreshold(report).filter { !baseline.contains($0.id) }
+    }
+
+    /// Failures at or above the threshold that do not trip because the baseline already held them.
+    public func excused(_ report: Report) -> [Finding] {
+        atThreshold(report).filter { baseline.contains($0.id) }
+    }
+
+    func atThreshold(_ report: Report) -> [Finding] {
+        report.findings.filter { $0.status == .fail && ($0.severity ?? .info) >= failOn }
     }
 
     public func outcome(for report: Report) -> Outcome {
