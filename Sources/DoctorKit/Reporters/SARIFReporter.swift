@@ -5,7 +5,6 @@ import Foundation
 /// with an accepted external suppression carrying the waiver's reason.
 public enum SARIFReporter {
     public static let schemaURI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-    public static let informationURI = "https://github.com/ctdoctor/ctdoctor"
 
     struct Log: Encodable {
         var schema = SARIFReporter.schemaURI
@@ -26,7 +25,6 @@ public enum SARIFReporter {
         var name = "ctdoctor"
         var version: String
         var semanticVersion: String
-        var informationUri = SARIFReporter.informationURI
         var rules: [Rule]
     }
 
