@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -28,14 +29,16 @@ let package = Package(
         ),
         .target(name: "Netfilter", dependencies: ["CNetfilter"], swiftSettings: swiftSettings),
         .target(name: "DoctorKit", dependencies: ["Netfilter", "CZlib"], swiftSettings: swiftSettings),
+        // The policy file's YAML parser, apart from DoctorKit so Yams (and the CoreFoundation it brings) stays out of the engine.
+        .target(name: "PolicyFile", dependencies: ["DoctorKit", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(name: "Checks", dependencies: ["DoctorKit"], path: "Checks", swiftSettings: swiftSettings),
         .target(
             name: "CTDoctorCLI",
-            dependencies: ["DoctorKit", "Checks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["DoctorKit", "Checks", "PolicyFile", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "ctdoctor", dependencies: ["CTDoctorCLI"], swiftSettings: swiftSettings),
-        .testTarget(name: "DoctorKitTests", dependencies: ["DoctorKit"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "DoctorKitTests", dependencies: ["DoctorKit", "PolicyFile"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "DoctorKit"], swiftSettings: swiftSettings),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["CTDoctorCLI", "DoctorKit", "Checks"], swiftSettings: swiftSettings),

@@ -10,10 +10,15 @@ public struct CTDoctor: ParsableCommand {
             With no command, runs `check` on the current network namespace.
 
             Exit status:
-              0  no failure at or above --fail-on (default: error) and the score is at least --min-score
+              0  no failure at or above --fail-on (default: error), and the score is
+                 at least --min-score; waived checks and failures already in the
+                 --baseline report do not count
               1  a failure at or above --fail-on, or the score is below --min-score
-              2  usage or input error: a bad flag, an unknown check id, an unreadable or foreign file
-              3  nothing could be judged: every selected check ended in error or could not read its data
+              2  usage or input error: a bad flag, an unknown check id, an unreadable
+                 or foreign file, a malformed --policy (FILE:LINE:COLUMN: what is
+                 wrong) or --baseline
+              3  nothing could be judged: every selected check ended in error or
+                 could not read its data
             """,
         version: CTDoctorVersion.current,
         subcommands: [CheckCommand.self, FixCommand.self, TopCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],

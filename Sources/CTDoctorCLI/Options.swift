@@ -1,9 +1,15 @@
 import ArgumentParser
 import DoctorKit
+import PolicyFile
 import Foundation
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
+}
+
+/// The formats of a check report: JSON is the contract, the others are views of it for CI systems and people.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, junit, sarif, tap, prometheus, markdown
 }
 
 extension Severity: ExpressibleByArgument {}
@@ -60,8 +66,8 @@ struct CollectionOptions: ParsableArguments {
 }
 
 struct OutputOptions: ParsableArguments {
-    @Option(name: .long, help: "Output format.")
-    var format: OutputFormat = .text
+    @Option(name: .long, help: "Output format; json is the stable contract, the others are views of it.")
+    var format: ReportFormat = .text
 
     @Option(name: .long, help: ArgumentHelp("Write the report to this file (whole or not at all) instead of standard output.", valueName: "file"))
     var output: String?
@@ -127,7 +133,30 @@ struct GateOptions: ParsableArguments {
         }
     }
 
-    var gate: Gate { Gate(failOn: failOn, minScore: minScore) }
+    @Option(name: .long, help: ArgumentHelp(
+        "A site policy (YAML): expected net.netfilter values and modules, required checks, severities, waivers.",
+        valueName: "file"))
+    var policy: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "An earlier JSON report: checks already failing in it do not trip --fail-on; only new failures do.",
+        valueName: "report.json"))
+    var baseline: String?
+
+    /// The gate, with the baseline's failing checks read from its file.
+    func gate() throws(InputError) -> Gate {
+        Gate(failOn: failOn, minScore: minScore, baseline: try baseline.map { path throws(InputError) in try Baseline.load(path) } ?? [])
+    }
+
+    /// The policy file, parsed; nil without --policy.
+    func loadPolicy(knownChecks: [any Check]) throws(InputError) -> Policy? {
+        guard let policy else { return nil }
+        do {
+            return try PolicyParser.load(policy, knownChecks: Set(knownChecks.map(\.info.id)))
+        } catch {
+            throw InputError("--policy \(error)")
+        }
+    }
 }
 
 enum Clock {
@@ -141,4 +170,7 @@ enum Clock {
         let length = strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
         return String(decoding: text.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+
+    /// "2026-01-10": the day waivers are judged against (UTC).
+    static func todayUTC() -> String { String(nowISO8601().prefix(10)) }
 }

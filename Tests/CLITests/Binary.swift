@@ -32,6 +32,13 @@ enum Binary {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// Writes `text` to a file named `name` in a fresh temporary folder and returns its path.
+    static func temporaryFile(_ text: String, named name: String) throws -> String {
+        let path = try temporaryDirectory().appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     static func temporaryDirectory() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -72,3 +72,53 @@ struct ExitCodeTests {
         #expect(json.contains("\"schema\" : \"ctdoctor.report/1\""))
     }
 }
+
+/// One run per documented exit status, told apart: threshold reached (1) is not a usage error (2), which is not
+/// "could not run" (3); and the policy's ways in and out of each.
+@Suite(.enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"))
+struct ExitStatusTableTests {
+    let root = FixtureRootTests.root("monolithic-6.18")
+
+    /// A snapshot in which no probe ran: every check ends in error or skipped, nothing can be judged.
+    func unjudgeableSnapshot() throws -> String {
+        try Binary.temporaryFile(JSONReporter.encode(HostSnapshot(takenAt: "2026-11-23T00:00:00Z", toolVersion: "0.1.0")), named: "empty.json")
+    }
+
+    func policy(_ yaml: String) throws -> String { try Binary.temporaryFile(yaml, named: "policy.yaml") }
+
+    @Test func everyStatusFromOneTree() throws {
+        let cases: [([String], Int32, String)] = [
+            (["check", "--root", root], 0, "only a warning fails, below the default --fail-on error"),
+            (["check", "--root", root, "--fail-on", "warning"], 1, "threshold reached"),
+            (["check", "--root", root, "--min-score", "100"], 1, "score below --min-score"),
+            (["check", "--root", root, "--fail-on", "sometimes"], 2, "usage error: bad value"),
+            (["check", "--root", root, "--policy", "/nonexistent.yaml"], 2, "input error: unreadable policy"),
+            (["check", "--snapshot", try unjudgeableSnapshot()], 3, "could not run: nothing judged"),
+        ]
+        for (arguments, status, why) in cases {
+            let result = try Binary.run(arguments)
+            #expect(result.exitStatus == status, "\(why): \(arguments) gave \(result.exitStatus): \(result.stderr)")
+        }
+    }
+
+    @Test func couldNotRunWinsOverThresholdAndIsNotAUsageError() throws {
+        let result = try Binary.run(["check", "--snapshot", try unjudgeableSnapshot(), "--fail-on", "info", "--format", "json"])
+        #expect(result.exitStatus == 3)
+        #expect(result.stderr.isEmpty, "a report, not an error message: \(result.stderr)")
+        #expect(result.stdout.contains("\"schema\" : \"ctdoctor.report/1\""))
+    }
+
+    @Test func waivedErrorDoesNotTripButAnUnwaivedOneDoes() throws {
+        let raised = "severity: {logging.log-invalid: critical}\n"
+        #expect(try Binary.run(["check", "--root", root, "--policy", try policy(raised)]).exitStatus == 1)
+        let waived = raised + "waivers:\n  - {check: logging.log-invalid, reason: accepted on logging hosts}\n"
+        #expect(try Binary.run(["check", "--root", root, "--policy", try policy(waived)]).exitStatus == 0)
+    }
+
+    @Test func helpDocumentsPolicyAndBaseline() throws {
+        let help = try Binary.run(["--help"]).stdout
+        #expect(help.contains("a malformed --policy (FILE:LINE:COLUMN: what is\n     wrong) or --baseline"), "\(help)")
+        #expect(help.contains("waived checks and failures already in the\n     --baseline report do not count"))
+        #expect(!help.split(separator: "\n").contains { $0.count > 80 }, "no line wraps at 80 columns")
+    }
+}

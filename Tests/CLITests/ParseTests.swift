@@ -36,7 +36,8 @@ import Testing
     @Test func helpListsFormatsAndSeverities() {
         let help = CTDoctor.helpMessage(for: CheckCommand.self, columns: 200)
         #expect(help.contains("--format <format>"))
-        #expect(help.contains("values: text, json"))
+        #expect(help.contains("values: text, json, junit, sarif, tap, prometheus, markdown"))
+        #expect(help.contains("--policy <file>") && help.contains("--baseline <report.json>"))
         #expect(help.contains("values: info, warning, error, critical"))
     }
 }

@@ -13,10 +13,27 @@ public struct Gate: Sendable, Equatable {
 
     public var failOn: Severity
     public var minScore: Int?
+    /// Checks already failing in an earlier report (`--baseline`): their failures do not trip `failOn`.
+    public var baseline: Set<String>
 
-    public init(failOn: Severity = .error, minScore: Int? = nil) {
+    public init(failOn: Severity = .error, minScore: Int? = nil, baseline: Set<String> = []) {
         self.failOn = failOn
         self.minScore = minScore
+        self.baseline = baseline
+    }
+
+    /// Failures at or above the threshold that the baseline does not already hold. Waived checks are not failures.
+    public func tripping(_ report: Report) -> [Finding] {
+        atThreshold(report).filter { !baseline.contains($0.id) }
+    }
+
+    /// Failures at or above the threshold that do not trip because the baseline already held them.
+    public func excused(_ report: Report) -> [Finding] {
+        atThreshold(report).filter { baseline.contains($0.id) }
+    }
+
+    func atThreshold(_ report: Report) -> [Finding] {
+        report.findings.filter { $0.status == .fail && ($0.severity ?? .info) >= failOn }
     }
 
     public func outcome(for report: Report) -> Outcome {
@@ -26,8 +43,7 @@ public struct Gate: Sendable, Equatable {
         let verdicts = selected.filter { [.pass, .fail, .waived].contains($0.status) }.count
         let unjudged = selected.filter { $0.status == .error || $0.status == .skipped }.count
         if verdicts == 0 && unjudged > 0 { return .couldNotRun }
-        let tripped = report.findings.contains { $0.status == .fail && ($0.severity ?? .info) >= failOn }
-        if tripped { return .thresholdReached }
+        if !tripping(report).isEmpty { return .thresholdReached }
         if let minScore, report.score < minScore { return .thresholdReached }
         return .ok
     }

@@ -42,7 +42,7 @@ public enum SnapshotFile {
     }
 
     /// "path: reason" from HostRoot, without the path repeated.
-    static func errnoText(_ problem: String, path: String) -> String {
+    public static func errnoText(_ problem: String, path: String) -> String {
         problem.hasPrefix(path + ": ") ? String(problem.dropFirst(path.count + 2)) : problem
     }
 
