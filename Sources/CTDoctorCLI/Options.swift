@@ -12,8 +12,19 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read procfs and sysfs from this folder (a copied tree) instead of /.", valueName: "dir"))
     var root: String?
 
-    /// The root folder, checked: it must exist and be a directory.
+    @Option(name: .long, help: ArgumentHelp(
+        "Check another network namespace: a name under /run/netns, or a process id (that process's namespace). Needs CAP_SYS_ADMIN for setns.",
+        valueName: "name|pid"))
+    var netns: String?
+
+    func validate() throws {
+        if netns != nil && root != nil { throw ValidationError("--netns and --root cannot be used together: a copied tree has no namespaces") }
+    }
+
+    /// The root folder, checked: it must exist and be a directory. With `--netns`, ctdoctor moves into that
+    /// namespace first, so every later read of the live host is that namespace's.
     func hostRoot() throws(InputError) -> HostRoot {
+        if let netns { try NetworkNamespaces.enter(try NetworkNamespaces.resolve(netns)) }
         guard let root else { return HostRoot("/") }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {
@@ -35,7 +46,9 @@ struct SourceOptions: ParsableArguments {
             host: host, runner: runner, toolVersion: CTDoctorVersion.current, now: Clock.nowISO8601(),
             sampleSeconds: sample, deep: deep, dumpProgress: Progress.reporter())
         defer { if deep { Progress.clear() } }
-        return SnapshotTaker.take(context)
+        var snapshot = SnapshotTaker.take(context)
+        if let netns { snapshot.host.netns.found = try NetworkNamespaces.resolve(netns).found }
+        return snapshot
     }
 }
 

@@ -13,6 +13,8 @@ public struct Report: Codable, Sendable, Equatable {
         public var name: String?
         /// How `initial` was decided.
         public var basis: String
+        /// How `--netns` / `--all-netns` reached it; absent for a plain run.
+        public var found: String?
     }
 
     public struct Host: Codable, Sendable, Equatable {
@@ -77,7 +79,7 @@ public struct Report: Codable, Sendable, Equatable {
         host = Host(
             hostname: snapshot.host.hostname.value,
             kernel: snapshot.host.kernelRelease.value,
-            netns: Netns(inode: ns.inode.value, initial: ns.initial, name: ns.name, basis: ns.basis),
+            netns: Netns(inode: ns.inode.value, initial: ns.initial, name: ns.name, basis: ns.basis, found: ns.found),
             source: source ?? snapshot.root)
     }
 }

@@ -113,12 +113,18 @@ public struct NetnsIdentity: Codable, Sendable, Equatable {
     public var basis: String
     /// The name under /run/netns that refers to this namespace, if any.
     public var name: String?
+    /// How `--netns` / `--all-netns` reached it ("pid 812 (nginx)", "/run/netns/blue"); nil for a plain run.
+    public var found: String?
 
-    public init(inode: Reading<UInt64> = .failed("not probed"), initial: Bool? = nil, basis: String = "not probed", name: String? = nil) {
+    public init(
+        inode: Reading<UInt64> = .failed("not probed"), initial: Bool? = nil, basis: String = "not probed",
+        name: String? = nil, found: String? = nil
+    ) {
         self.inode = inode
         self.initial = initial
         self.basis = basis
         self.name = name
+        self.found = found
     }
 }
 
@@ -179,6 +185,18 @@ public struct SysctlTable: Codable, Sendable, Equatable {
     }
 
     public func entry(_ key: String) -> SysctlEntry? { entries.value?[key] }
+
+    /// Keys with one value for the whole kernel (KERNEL-NOTES §1.1): read-only or missing outside the initial
+    /// network namespace. Every other net.* key is the reading namespace's own.
+    public static let globalKeys: Set<String> = [
+        "net.netfilter.nf_conntrack_max", "net.netfilter.nf_conntrack_expect_max", "net.netfilter.nf_conntrack_buckets",
+        "net.nf_conntrack_max", "net.netfilter.nf_log_all_netns",
+    ]
+
+    /// "global" or "this namespace", for evidence a reader of one namespace must not mistake for the other.
+    public static func scope(of key: String) -> String {
+        globalKeys.contains(key) ? "global: one value for every network namespace" : "this network namespace"
+    }
 
     /// The /proc/sys path of a dotted key.
     public static func path(of key: String) -> String {

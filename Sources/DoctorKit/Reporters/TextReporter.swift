@@ -45,6 +45,7 @@ public struct TextReporter: Sendable {
         case false?: ns += " (not the initial namespace" + (r.host.netns.name.map { ", /run/netns/\($0)" } ?? "") + ")"
         case nil: ns += " (initial or not: unknown)"
         }
+        if let found = r.host.netns.found, found != r.host.netns.name.map({ "/run/netns/" + $0 }) { ns += " via \(found)" }
         var parts = ["ctdoctor \(r.tool.version)", "host \(r.host.hostname ?? "?")", "kernel \(r.host.kernel ?? "?")", ns]
         if r.host.source != "/" { parts.append("read from \(r.host.source)") }
         return palette.bold(parts.joined(separator: " · "))
