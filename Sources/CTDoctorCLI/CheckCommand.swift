@@ -24,17 +24,17 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup(title: "Gating") var gating: GateOptions
 
     func validate() throws {
-        if snapshot != nil && source.root != nil {
-            throw ValidationError("--snapshot and --root cannot be used together")
+        if snapshot != nil && source.isCopy {
+            throw ValidationError("--snapshot cannot be used with --root or --sos")
         }
-        if collection.isSet && (snapshot != nil || source.root != nil) {
+        if collection.isSet && (snapshot != nil || source.isCopy) {
             throw ValidationError("\(collection.flags) cannot be used with --snapshot or --root: they need the running kernel")
         }
         if snapshot != nil && source.netns != nil {
             throw ValidationError("--snapshot and --netns cannot be used together: a snapshot already names its namespace")
         }
-        if allNetns && (snapshot != nil || source.root != nil || source.netns != nil) {
-            throw ValidationError("--all-netns cannot be used with --snapshot, --root or --netns")
+        if allNetns && (snapshot != nil || source.isCopy || source.netns != nil) {
+            throw ValidationError("--all-netns cannot be used with --snapshot, --root, --sos or --netns")
         }
     }
 
@@ -52,6 +52,11 @@ struct CheckCommand: ParsableCommand {
             }
         } else if let snapshot {
             reports = [report(try SnapshotFile.load(snapshot))]
+        } else if source.sos != nil {
+            let snap = try source.takeSnapshot(collection)
+            var one = report(snap)
+            one.unfilled = Coverage.unfilled(snap)
+            reports = [one]
         } else {
             reports = [report(try source.takeSnapshot(collection))]
         }

@@ -17,20 +17,42 @@ struct SourceOptions: ParsableArguments {
         valueName: "name|pid"))
     var netns: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Read an unpacked sosreport: --root plus its sos_commands outputs (sysctl -a, lsmod, dmesg, firewall tables); the report lists what it could not fill.",
+        valueName: "dir"))
+    var sos: String?
+
     func validate() throws {
-        if netns != nil && root != nil { throw ValidationError("--netns and --root cannot be used together: a copied tree has no namespaces") }
+        if sos != nil && root != nil { throw ValidationError("--sos and --root cannot be used together: --sos is a --root that also reads sos_commands") }
+        if netns != nil && (root != nil || sos != nil) {
+            throw ValidationError("--netns cannot be used with --root or --sos: a copied tree has no namespaces")
+        }
     }
 
-    /// The root folder, checked: it must exist and be a directory. With `--netns`, ctdoctor moves into that
-    /// namespace first, so every later read of the live host is that namespace's.
+    /// A copied tree is read: --root or --sos.
+    var isCopy: Bool { root != nil || sos != nil }
+
+    /// The root folder, checked: it must exist and be a directory (a sosreport: one with sos_commands). With
+    /// `--netns`, ctdoctor moves into that namespace first, so every later read of the live host is that namespace's.
     func hostRoot() throws(InputError) -> HostRoot {
         if let netns { try NetworkNamespaces.enter(try NetworkNamespaces.resolve(netns)) }
+        if let sos {
+            let host = try Self.folder(sos, flag: "--sos")
+            guard host.isDirectory("/sos_commands") else {
+                throw InputError("--sos \(sos): not an unpacked sosreport (it has no sos_commands folder)")
+            }
+            return host
+        }
         guard let root else { return HostRoot("/") }
+        return try Self.folder(root, flag: "--root")
+    }
+
+    static func folder(_ root: String, flag: String) throws(InputError) -> HostRoot {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {
-            throw InputError("--root \(root): no such directory")
+            throw InputError("\(flag) \(root): no such directory")
         }
-        guard isDir.boolValue else { throw InputError("--root \(root): not a directory") }
+        guard isDir.boolValue else { throw InputError("\(flag) \(root): not a directory") }
         return HostRoot(root)
     }
 

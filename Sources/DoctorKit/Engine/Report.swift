@@ -66,6 +66,10 @@ public struct Report: Codable, Sendable, Equatable {
     public var score: Int
     public var summary: Summary
     public var findings: [Finding]
+    /// `check --sos`: each part of the snapshot the sosreport could not fill, and why (`Coverage.unfilled`).
+    public var unfilled: [String]?
+    /// Where values came from when that matters (a sosreport's two readings of one sysctl).
+    public var notes: [String]?
 
     public init(snapshot: HostSnapshot, findings: [Finding], source: String? = nil) {
         var scored = findings
@@ -81,6 +85,7 @@ public struct Report: Codable, Sendable, Equatable {
             kernel: snapshot.host.kernelRelease.value,
             netns: Netns(inode: ns.inode.value, initial: ns.initial, name: ns.name, basis: ns.basis, found: ns.found),
             source: source ?? snapshot.root)
+        notes = snapshot.sourceNotes
     }
 }
 

@@ -34,6 +34,8 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
     /// Firewall rules that matter to conntrack, from nft and the iptables tools.
     public var ruleset: Ruleset
     public var helpers: HelperFacts
+    /// What a reader should know about where values came from, e.g. a sosreport's two readings of one sysctl.
+    public var sourceNotes: [String]?
 
     public init(
         takenAt: String = "",
@@ -317,6 +319,7 @@ extension HostSnapshot {
     enum CodingKeys: String, CodingKey {
         case schema, takenAt, toolVersion, root, host, kernelConfig, sysctls, nfLog, modules, stats
         case kernelLog, dynamicDebug, persisted, ctnetlink, conntrackSlab, sample, tableSummary, ruleset, helpers
+        case sourceNotes
     }
 
     static func notInSnapshot(takenBy version: String) -> String {
@@ -350,5 +353,6 @@ extension HostSnapshot {
             ruleset: try section(.ruleset, Ruleset(sources: [RulesetSource(backend: .nftables, origin: "snapshot", rules: .absent(older))])),
             helpers: try section(.helpers, HelperFacts(expectations: .absent(older), userspace: .absent(older))))
         schema = try c.decode(String.self, forKey: .schema)
+        sourceNotes = try c.decodeIfPresent([String].self, forKey: .sourceNotes)
     }
 }

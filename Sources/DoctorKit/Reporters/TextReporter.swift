@@ -27,6 +27,15 @@ public struct TextReporter: Sendable {
         if detail == .quiet && !report.findings.contains(where: { $0.status == .fail }) {
             out.append("  no failing checks")
         }
+        for (title, lines) in [("Not filled from this source:", report.unfilled), ("Notes:", report.notes)] {
+            guard let lines, !lines.isEmpty else { continue }
+            out.append("")
+            out.append(palette.bold(title))
+            for line in lines {
+                let body = wrap(line, indent: "    ")
+                out += ["  - " + body[0].drop { $0 == " " }] + body.dropFirst()
+            }
+        }
         out.append("")
         out.append(scoreLine(report))
         out.append(summaryLine(report))
