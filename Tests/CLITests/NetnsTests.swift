@@ -12,10 +12,7 @@ struct NetnsTests {
         try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
     }
 
-    static func inode(_ path: String) -> UInt64? {
-        var st = stat()
-        return stat(path, &st) == 0 ? UInt64(st.st_ino) : nil
-    }
+    static func inode(_ path: String) -> UInt64? { HostRoot().inode(path) }
 
     /// A namespace whose tcp_loose is 0.
     static func changedNamespace() throws -> Namespace {
@@ -73,6 +70,16 @@ struct NetnsTests {
         let headers = result.stdout.split(separator: "\n").filter { $0.hasPrefix("=== network namespace ") }
         #expect(headers.first?.contains("(ctdoctor's own)") == true)
         #expect(headers.contains { $0.contains("/run/netns/\(ns.name)") })
+    }
+
+    /// The fix lands in the namespace named, not in ctdoctor's own (whose tcp_loose is 1 already, so a wrong
+    /// target would change nothing there either).
+    @Test func fixApplyWithNetnsChangesThatNamespace() throws {
+        let ns = try Self.changedNamespace()
+        let journal = try Binary.temporaryDirectory().appendingPathComponent("j.json").path
+        let result = try Binary.run(["fix", "--netns", ns.name, "--only", "tcp.loose", "--apply", "--yes", "--journal", journal])
+        #expect(result.exitStatus == 0, "\(result.stdout)\(result.stderr)")
+        #expect(try ns.values(["net.netfilter.nf_conntrack_tcp_loose"]) == ["1"])
     }
 
     @Test(arguments: ["ctd-no-such-namespace", "999999999"])

@@ -43,8 +43,14 @@ public enum NetworkNamespaces {
             found = path
         }
         guard let inode = inode(path) else {
-            let what = path.hasPrefix("/proc") ? "no such process (or its namespace cannot be read)" : "no such named namespace"
-            throw InputError("--netns \(spec): \(what): \(path): \(HostRoot.describe(errno: errno))")
+            let code = errno
+            let what = switch (path.hasPrefix("/proc"), code) {
+            case (true, ENOENT): "no such process"
+            case (false, ENOENT): "no such named namespace"
+            case (true, EACCES), (true, EPERM): "cannot read its namespace (another user's process needs CAP_SYS_PTRACE)"
+            default: "cannot read it"
+            }
+            throw InputError("--netns \(spec): \(what): \(path): \(HostRoot.describe(errno: code))")
         }
         return NamespaceRef(path: path, inode: inode, found: found)
     }
@@ -78,7 +84,7 @@ public enum NetworkNamespaces {
             try NetnsSwitch.enter(ref.path)
         } catch {
             let hint = error.errno == EPERM ? " (setns needs CAP_SYS_ADMIN)" : ""
-            throw InputError("--netns: cannot enter \(ref.found): \(error.description)\(hint)")
+            throw InputError("--netns: cannot enter \(ref.found): \(error.operation): \(HostRoot.describe(errno: error.errno))\(hint)")
         }
     }
 
@@ -103,12 +109,8 @@ public enum NetworkNamespaces {
         return results
     }
 
-    /// The nsfs inode a namespace file names, or nil (errno set) when it cannot be reached.
-    static func inode(_ path: String) -> UInt64? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return UInt64(st.st_ino)
-    }
+    /// The nsfs inode a namespace file names, or nil (errno set by stat) when it cannot be reached.
+    static func inode(_ path: String) -> UInt64? { HostRoot().inode(path) }
 
     static func command(ofPID pid: String) -> String? {
         HostRoot().readTrimmed("/proc/\(pid)/comm").value
