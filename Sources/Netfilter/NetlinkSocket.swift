@@ -124,6 +124,11 @@ public enum NetnsSwitch {
     /// switching any other thread would leave half of procfs in the old namespace.
     public static func enter(_ path: String) throws(NetlinkError) {
         guard ctd_is_main_thread() != 0 else { throw NetlinkError("setns \(path): not on the main thread", errno: EINVAL) }
+        try setns(path)
+    }
+
+    /// setns(CLONE_NEWNET) of the calling thread into the namespace the file `path` names.
+    private static func setns(_ path: String) throws(NetlinkError) {
         let target = open(path, O_RDONLY | O_CLOEXEC)
         guard target >= 0 else { throw NetlinkError("open \(path)", errno: errno) }
         defer { close(target) }
@@ -135,10 +140,7 @@ public enum NetnsSwitch {
         let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
         guard original >= 0 else { throw NetlinkError("open /proc/thread-self/ns/net", errno: errno) }
         defer { close(original) }
-        let target = open(path, O_RDONLY | O_CLOEXEC)
-        guard target >= 0 else { throw NetlinkError("open \(path)", errno: errno) }
-        defer { close(target) }
-        guard ctd_setns_net(target) == 0 else { throw NetlinkError("setns \(path)", errno: errno) }
+        try setns(path)
         defer {
             // Switching back cannot fail for a namespace this thread was just in; if it did, the thread would stay
             // in the wrong namespace, so stop rather than carry on there.
