@@ -42,7 +42,7 @@ public struct TableUsageCheck: Check {
         }
         guard fill.count > 0 else {
             return info.notApplicable(
-                "0 entries in this namespace: conntrack tracks nothing here, so its fill says nothing. \(scope): check each namespace (`ip netns exec NAME ctdoctor check`).",
+                "0 entries in this namespace: conntrack tracks nothing here, so its fill says nothing. \(scope): check each namespace (`ctdoctor check --all-netns`, or `--netns NAME|PID`).",
                 evidence: evidence)
         }
         let observed = fill.text + fill.growthText

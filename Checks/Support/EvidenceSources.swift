@@ -5,8 +5,10 @@ enum Source {
     static let nfLogRegistry = "/proc/net/netfilter/nf_log"
     static let uptime = "/proc/uptime"
 
-    static func sysctl(_ key: String, _ snapshot: HostSnapshot) -> Evidence {
-        Evidence(SysctlTable.path(of: key), Wording.reading(snapshot.sysctls.value(key)))
+    /// `scoped` adds whether the key is global or this namespace's, where a reader could mistake one for the other.
+    static func sysctl(_ key: String, _ snapshot: HostSnapshot, scoped: Bool = false) -> Evidence {
+        let value = Wording.reading(snapshot.sysctls.value(key))
+        return Evidence(SysctlTable.path(of: key), scoped ? "\(value) (\(SysctlTable.scope(of: key)))" : value)
     }
 
     /// The registry row as the kernel prints it: "2 NONE (nf_log_ipv4,nfnetlink_log)".

@@ -38,7 +38,7 @@ struct KernelLogEvidence {
                 + (counts.lastThisNamespace.map { ", the last \(ago($0))" } ?? ""))
         }
         if counts.otherNamespaces > 0 {
-            parts.append("\(counts.otherNamespaces) about other network namespaces, whose tables filled up (check them with `ip netns exec NAME ctdoctor check`)")
+            parts.append("\(counts.otherNamespaces) about other network namespaces, whose tables filled up (check them with `ctdoctor check --all-netns`)")
         }
         if counts.unattributed > 0 {
             parts.append("\(counts.unattributed) that do not say which namespace (kernels before 6.17 print no namespace)")

@@ -56,7 +56,7 @@ struct TableFill: Codable, Sendable, Equatable {
     }
 
     func evidence(_ snapshot: HostSnapshot) -> [Evidence] {
-        var evidence = [Source.sysctl(Self.countKey, snapshot), Source.sysctl(Self.maxKey, snapshot)]
+        var evidence = [Source.sysctl(Self.countKey, snapshot, scoped: true), Source.sysctl(Self.maxKey, snapshot, scoped: true)]
         if let table = snapshot.ctnetlink.table.value {
             evidence.insert(Evidence("ctnetlink IPCTNL_MSG_CT_GET_STATS",
                                      "entries = \(table.entries), max = \(table.max.map(String.init) ?? "(not sent)")"), at: 0)

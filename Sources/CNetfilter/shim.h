@@ -23,6 +23,9 @@ static inline int ctd_mnl_cb_error(void) { return MNL_CB_ERROR; }
 /* setns(fd, CLONE_NEWNET) for this thread; glibc declares setns only with _GNU_SOURCE. */
 static inline int ctd_setns_net(int fd) { return (int)syscall(SYS_setns, fd, CLONE_NEWNET); }
 
+/* Whether the caller is the thread group leader (gettid() == getpid()); glibc declares gettid only with _GNU_SOURCE. */
+static inline int ctd_is_main_thread(void) { return syscall(SYS_gettid) == getpid(); }
+
 /* An nfnetlink request: netlink header, then the nfgenmsg header (family, version 0, res_id 0). */
 static inline struct nlmsghdr *ctd_nfnl_request(void *buf, uint8_t subsys, uint8_t msg, uint16_t flags,
                                                 uint8_t family, uint32_t seq)

@@ -12,17 +12,32 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Check a snapshot file (from `ctdoctor snapshot`) instead of this host.", valueName: "file"))
     var snapshot: String?
 
+    @Flag(name: .long, help: """
+        Check every network namespace: ctdoctor's own, pid 1's, each under /run/netns and each of a running process \
+        (once per namespace), one report section each. Needs CAP_SYS_ADMIN (setns).
+        """)
+    var allNetns = false
+
     @OptionGroup(title: "Collection") var collection: CollectionOptions
     @OptionGroup(title: "Selection") var selection: SelectionOptions
     @OptionGroup(title: "Output") var output: OutputOptions
     @OptionGroup(title: "Gating") var gating: GateOptions
 
     func validate() throws {
-        if snapshot != nil && source.root != nil {
-            throw ValidationError("--snapshot and --root cannot be used together")
+        if snapshot != nil && source.isCopy {
+            throw ValidationError("--snapshot cannot be used with --root or --sos")
         }
-        if collection.isSet && (snapshot != nil || source.root != nil) {
+        if collection.isSet && (snapshot != nil || source.isCopy) {
             throw ValidationError("\(collection.flags) cannot be used with --snapshot or --root: they need the running kernel")
+        }
+        if snapshot != nil && source.netns != nil {
+            throw ValidationError("--snapshot and --netns cannot be used together: a snapshot already names its namespace")
+        }
+        if allNetns && (snapshot != nil || source.isCopy || source.netns != nil) {
+            throw ValidationError("--all-netns cannot be used with --snapshot, --root, --sos or --netns")
+        }
+        if allNetns && ![.text, .json].contains(output.format) {
+            throw ValidationError("--all-netns writes text or json (one section or report per namespace), not \(output.format.rawValue)")
         }
     }
 
@@ -31,35 +46,63 @@ struct CheckCommand: ParsableCommand {
         // Every input file is read before the host is, so a bad one fails fast with exit 2.
         let policy = try gating.loadPolicy(knownChecks: Catalog.all)
         let gate = try gating.gate()
-        let snap: HostSnapshot
-        if let snapshot {
-            snap = try SnapshotFile.load(snapshot)
+        func report(_ snap: HostSnapshot) -> Report {
+            var findings = CheckEngine.run(Catalog.all, on: snap, only: only, skip: skip)
+            if let policy {
+                findings = PolicyEvaluator.evaluate(policy, snapshot: snap, findings: findings, today: Clock.todayUTC())
+            }
+            return Report(snapshot: snap, findings: findings, source: snapshot)
+        }
+        var checked: [(report: Report, snapshot: HostSnapshot)]
+        if allNetns {
+            checked = try NetworkNamespaces.forEach(NetworkNamespaces.all()) { ref throws(InputError) in
+                var snap = try source.takeSnapshot(collection)
+                snap.host.netns.found = ref.found
+                return (report(snap), snap)
+            }
+        } else if let snapshot {
+            let snap = try SnapshotFile.load(snapshot)
+            checked = [(report(snap), snap)]
         } else {
-            snap = try source.takeSnapshot(collection)
+            let snap = try source.takeSnapshot(collection)
+            checked = [(report(snap), snap)]
+            if source.sos != nil { checked[0].report.unfilled = Coverage.unfilled(snap) }
         }
-        var findings = CheckEngine.run(Catalog.all, on: snap, only: only, skip: skip)
-        if let policy {
-            findings = PolicyEvaluator.evaluate(policy, snapshot: snap, findings: findings, today: Clock.todayUTC())
+        let reports = checked.map(\.report)
+        try output.emit(try render(checked))
+        for report in reports {
+            let excused = gate.excused(report)
+            if let baseline = gating.baseline, !excused.isEmpty {
+                CTDoctorCLI.printError(
+                    "ctdoctor: --baseline \(baseline): \(excused.count) failing check(s) already failed there and do not gate: "
+                        + excused.map(\.id).joined(separator: ", "))
+            }
         }
-        let report = Report(snapshot: snap, findings: findings, source: snapshot)
+        let outcome = gate.outcome(for: reports)
+        if outcome != .ok { throw ExitCode(outcome.rawValue) }
+    }
+
+    /// One report in the chosen format; with --all-netns (text or json only), one JSON document holding them all,
+    /// or one text section each.
+    func render(_ checked: [(report: Report, snapshot: HostSnapshot)]) throws -> String {
+        let reports = checked.map(\.report)
+        let report = reports[0]
         switch output.format {
-        case .json: try output.emit(try JSONReporter.render(report))
-        case .junit: try output.emit(JUnitReporter.render(report))
-        case .sarif: try output.emit(try SARIFReporter.render(report))
-        case .tap: try output.emit(TAPReporter.render(report))
-        case .prometheus: try output.emit(PrometheusReporter.render(report, snapshot: snap))
-        case .markdown: try output.emit(MarkdownReporter.render(report))
+        case .json:
+            return allNetns ? try JSONReporter.encode(NamespaceReports(reports)) : try JSONReporter.render(report)
+        case .junit: return JUnitReporter.render(report)
+        case .sarif: return try SARIFReporter.render(report)
+        case .tap: return TAPReporter.render(report)
+        case .prometheus: return PrometheusReporter.render(report, snapshot: checked[0].snapshot)
+        case .markdown: return MarkdownReporter.render(report)
         case .text:
             let detail: TextReporter.Detail = output.quiet ? .quiet : output.verbose ? .verbose : .normal
-            try output.emit(TextReporter(palette: output.palette, detail: detail).render(report))
+            let reporter = TextReporter(palette: output.palette, detail: detail)
+            guard allNetns else { return reporter.render(report) }
+            return reports.map { r in
+                let title = "=== network namespace \(r.host.netns.inode.map(String.init) ?? "?") (\(r.host.netns.found ?? "?")) ==="
+                return output.palette.bold(title) + "\n" + reporter.render(r)
+            }.joined(separator: "\n")
         }
-        let excused = gate.excused(report)
-        if let baseline = gating.baseline, !excused.isEmpty {
-            CTDoctorCLI.printError(
-                "ctdoctor: --baseline \(baseline): \(excused.count) failing check(s) already failed there and do not gate: "
-                    + excused.map(\.id).joined(separator: ", "))
-        }
-        let outcome = gate.outcome(for: report)
-        if outcome != .ok { throw ExitCode(outcome.rawValue) }
     }
 }

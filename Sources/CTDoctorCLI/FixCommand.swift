@@ -54,7 +54,7 @@ struct FixCommand: ParsableCommand {
         if undoJournal != nil && !undo { throw ValidationError("a journal argument goes with --undo") }
         if undo && apply { throw ValidationError("--undo and --apply cannot be used together") }
         if snapshot != nil && (apply || undo) { throw ValidationError("--snapshot plans only: it cannot be used with --apply or --undo") }
-        if snapshot != nil && source.root != nil { throw ValidationError("--snapshot and --root cannot be used together") }
+        if snapshot != nil && source.isCopy { throw ValidationError("--snapshot and --root cannot be used together") }
         if yes && !apply { throw ValidationError("--yes goes with --apply") }
     }
 

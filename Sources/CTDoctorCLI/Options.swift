@@ -18,14 +18,47 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read procfs and sysfs from this folder (a copied tree) instead of /.", valueName: "dir"))
     var root: String?
 
-    /// The root folder, checked: it must exist and be a directory.
+    @Option(name: .long, help: ArgumentHelp(
+        "Check another network namespace: a name under /run/netns, or a process id (that process's namespace). Needs CAP_SYS_ADMIN for setns.",
+        valueName: "name|pid"))
+    var netns: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Read an unpacked sosreport: --root plus its sos_commands outputs (sysctl -a, lsmod, dmesg, firewall tables); the report lists what it could not fill.",
+        valueName: "dir"))
+    var sos: String?
+
+    func validate() throws {
+        if sos != nil && root != nil { throw ValidationError("--sos and --root cannot be used together: --sos is a --root that also reads sos_commands") }
+        if netns != nil && (root != nil || sos != nil) {
+            throw ValidationError("--netns cannot be used with --root or --sos: a copied tree has no namespaces")
+        }
+    }
+
+    /// A copied tree is read: --root or --sos.
+    var isCopy: Bool { root != nil || sos != nil }
+
+    /// The root folder, checked: it must exist and be a directory (a sosreport: one with sos_commands). With
+    /// `--netns`, ctdoctor moves into that namespace first, so every later read of the live host is that namespace's.
     func hostRoot() throws(InputError) -> HostRoot {
+        if let netns { try NetworkNamespaces.enter(try NetworkNamespaces.resolve(netns)) }
+        if let sos {
+            let host = try Self.folder(sos, flag: "--sos")
+            guard host.isDirectory("/sos_commands") else {
+                throw InputError("--sos \(sos): not an unpacked sosreport (it has no sos_commands folder)")
+            }
+            return host
+        }
         guard let root else { return HostRoot("/") }
+        return try Self.folder(root, flag: "--root")
+    }
+
+    static func folder(_ root: String, flag: String) throws(InputError) -> HostRoot {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {
-            throw InputError("--root \(root): no such directory")
+            throw InputError("\(flag) \(root): no such directory")
         }
-        guard isDir.boolValue else { throw InputError("--root \(root): not a directory") }
+        guard isDir.boolValue else { throw InputError("\(flag) \(root): not a directory") }
         return HostRoot(root)
     }
 
@@ -41,7 +74,9 @@ struct SourceOptions: ParsableArguments {
             host: host, runner: runner, toolVersion: CTDoctorVersion.current, now: Clock.nowISO8601(),
             sampleSeconds: sample, deep: deep, dumpProgress: Progress.reporter())
         defer { if deep { Progress.clear() } }
-        return SnapshotTaker.take(context)
+        var snapshot = SnapshotTaker.take(context)
+        if let netns { snapshot.host.netns.found = try NetworkNamespaces.resolve(netns).found }
+        return snapshot
     }
 }
 

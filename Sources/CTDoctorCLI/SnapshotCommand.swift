@@ -13,7 +13,7 @@ struct SnapshotCommand: ParsableCommand {
     var output: String?
 
     func validate() throws {
-        if collection.isSet && source.root != nil {
+        if collection.isSet && source.isCopy {
             throw ValidationError("\(collection.flags) cannot be used with --root: they need the running kernel")
         }
     }

@@ -117,16 +117,30 @@ private final class MessageHandler {
 }
 
 /// Runs a few calls inside another network namespace on this thread only, then switches back.
-enum NetnsSwitch {
-    static func run<T>(in path: String?, _ body: () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
-        guard let path else { return try body() }
-        let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
-        guard original >= 0 else { throw NetlinkError("open /proc/thread-self/ns/net", errno: errno) }
-        defer { close(original) }
+public enum NetnsSwitch {
+    /// Moves the calling thread into the network namespace the file `path` names (/run/netns/NAME,
+    /// /proc/PID/ns/net) for good. Only the main thread will do: /proc/net and /proc/self/ns/net follow the thread
+    /// group leader, not the calling thread (only /proc/sys/net and /proc/thread-self follow the caller), so
+    /// switching any other thread would leave half of procfs in the old namespace.
+    public static func enter(_ path: String) throws(NetlinkError) {
+        guard ctd_is_main_thread() != 0 else { throw NetlinkError("setns \(path): not on the main thread", errno: EINVAL) }
+        try setns(path)
+    }
+
+    /// setns(CLONE_NEWNET) of the calling thread into the namespace the file `path` names.
+    private static func setns(_ path: String) throws(NetlinkError) {
         let target = open(path, O_RDONLY | O_CLOEXEC)
         guard target >= 0 else { throw NetlinkError("open \(path)", errno: errno) }
         defer { close(target) }
         guard ctd_setns_net(target) == 0 else { throw NetlinkError("setns \(path)", errno: errno) }
+    }
+
+    public static func run<T>(in path: String?, _ body: () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
+        guard let path else { return try body() }
+        let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        guard original >= 0 else { throw NetlinkError("open /proc/thread-self/ns/net", errno: errno) }
+        defer { close(original) }
+        try setns(path)
         defer {
             // Switching back cannot fail for a namespace this thread was just in; if it did, the thread would stay
             // in the wrong namespace, so stop rather than carry on there.

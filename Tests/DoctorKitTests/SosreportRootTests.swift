@@ -59,8 +59,75 @@ struct SosreportRootTests {
         } else {
             Issue.record("expected no kernel config, got \(snapshot.kernelConfig.source)")
         }
-        // proc/net is stored as a plain file ("self/net"), so nothing below it can be read.
-        #expect(snapshot.nfLog.families.value == nil)
+        // proc/net/stat was not collected, and there is no conntrack -S output either.
         #expect(snapshot.stats.value == nil)
+        #expect(Coverage.unfilled(snapshot).contains { $0.hasPrefix("conntrack statistics: /proc/net/stat/nf_conntrack") })
+        #expect(Coverage.unfilled(snapshot).contains { $0.hasPrefix("kernel config: ") })
+        // The firewall listings filled the rules, so the tools that cannot run are not listed as gaps.
+        #expect(!Coverage.unfilled(snapshot).contains { $0.hasPrefix("rules from ") })
+    }
+
+    @Test func storedLinksAreFollowed() {
+        // proc/net holds "self/net" and proc/self holds "96008": /proc/net/... is read from proc/96008/net/...
+        #expect(HostRoot(Sosreport.path).resolve("/proc/net/netfilter/nf_log") == Sosreport.path + "/proc/96008/net/netfilter/nf_log")
+        let families = snapshot.nfLog.families.value ?? []
+        #expect(families.count == 13)
+        #expect(families.allSatisfy { $0.bound == nil })
+    }
+
+    @Test func sysctlAFillsAndTheProcCopyWins() {
+        // Both hold nf_conntrack_count, read at different moments: the copy is used and the difference noted.
+        #expect(snapshot.sysctls.int("net.netfilter.nf_conntrack_count") == .value(901))
+        #expect(snapshot.sourceNotes == [
+            "net.netfilter.nf_conntrack_count: proc/sys/net/netfilter/nf_conntrack_count holds 901, sysctl -a printed 832 (read at different moments; the /proc/sys copy is used)",
+        ])
+    }
+}
+
+/// The sosreport fall-backs on a made-up tree holding only sos_commands.
+struct SosreportCommandsTests {
+    static func tree(_ files: [String: String]) throws -> HostRoot {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-sos-\(UUID().uuidString)")
+        for (path, text) in files {
+            let url = dir.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        return HostRoot(dir.path)
+    }
+
+    @Test func sysctlAStandsInForAMissingProcSys() throws {
+        let host = try Self.tree(["sos_commands/kernel/sysctl_-a": """
+            kernel.hostname = node
+            net.netfilter.nf_conntrack_max = 65536
+            net.netfilter.nf_log.2 = NONE
+            """])
+        var snapshot = HostSnapshot()
+        SysctlProbe().collect(into: &snapshot, context: Fixtures.context(host))
+        #expect(snapshot.sysctls.int("net.netfilter.nf_conntrack_max") == .value(65536))
+        #expect(snapshot.sysctls.value("net.netfilter.nf_log.2") == .value("NONE"))
+        #expect(snapshot.sysctls.entry("kernel.hostname") == nil)
+        #expect(snapshot.sourceNotes == nil)
+    }
+
+    @Test func lsmodStandsInForAMissingProcModules() throws {
+        let host = try Self.tree(["sos_commands/kernel/lsmod": """
+            Module                  Size  Used by
+            nf_conntrack          139264  5 xt_conntrack,nf_nat
+            """])
+        #expect(ModuleProbe.loaded(host) == .value(["nf_conntrack"]))
+    }
+
+    @Test func conntrackSIsSummedOverCPUs() throws {
+        let host = try Self.tree(["sos_commands/conntrack/conntrack_-S": """
+            cpu=0   \tfound=1 invalid=5 insert=0 insert_failed=2 drop=0 early_drop=0 error=0 search_restart=0
+            cpu=1   \tfound=0 invalid=7 insert=0 insert_failed=0 drop=1 early_drop=0 error=0 search_restart=3
+            """])
+        let stats = try #require(ConntrackStatsProbe.read(host).value)
+        #expect(stats.cpus == 2)
+        #expect(stats.counters["invalid"] == 12)
+        #expect(stats.counters["drop"] == 1)
+        #expect(stats.counters["search_restart"] == 3)
+        #expect(stats.source == "conntrack -S (sos_commands/conntrack/conntrack_-S)")
     }
 }

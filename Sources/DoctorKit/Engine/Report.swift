@@ -13,6 +13,8 @@ public struct Report: Codable, Sendable, Equatable {
         public var name: String?
         /// How `initial` was decided.
         public var basis: String
+        /// How `--netns` / `--all-netns` reached it; absent for a plain run.
+        public var found: String?
     }
 
     public struct Host: Codable, Sendable, Equatable {
@@ -64,6 +66,10 @@ public struct Report: Codable, Sendable, Equatable {
     public var score: Int
     public var summary: Summary
     public var findings: [Finding]
+    /// `check --sos`: each part of the snapshot the sosreport could not fill, and why (`Coverage.unfilled`).
+    public var unfilled: [String]?
+    /// Where values came from when that matters (a sosreport's two readings of one sysctl).
+    public var notes: [String]?
 
     public init(snapshot: HostSnapshot, findings: [Finding], source: String? = nil) {
         var scored = findings
@@ -77,8 +83,9 @@ public struct Report: Codable, Sendable, Equatable {
         host = Host(
             hostname: snapshot.host.hostname.value,
             kernel: snapshot.host.kernelRelease.value,
-            netns: Netns(inode: ns.inode.value, initial: ns.initial, name: ns.name, basis: ns.basis),
+            netns: Netns(inode: ns.inode.value, initial: ns.initial, name: ns.name, basis: ns.basis, found: ns.found),
             source: source ?? snapshot.root)
+        notes = snapshot.sourceNotes
     }
 }
 

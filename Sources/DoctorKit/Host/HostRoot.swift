@@ -16,10 +16,39 @@ public struct HostRoot: Sendable, Equatable {
     public var isLive: Bool { path == "/" }
 
     /// The real path of an absolute host path under this root.
+    ///
+    /// In a copied tree, a regular file standing where a folder is needed is taken as a symbolic link stored as a
+    /// plain file holding its target (sosreport does this: `proc/net` holds "self/net", `proc/self` holds "96008"),
+    /// and followed, relative to its folder or to the root.
     public func resolve(_ hostPath: String) -> String {
         if isLive { return hostPath }
         let base = path.hasSuffix("/") ? String(path.dropLast()) : path
-        return base + (hostPath.hasPrefix("/") ? hostPath : "/" + hostPath)
+        var parts = hostPath.split(separator: "/").map(String.init)
+        var done: [String] = []
+        var followed = 0
+        while !parts.isEmpty {
+            let part = parts.removeFirst()
+            if part == "." || part.isEmpty { continue }
+            if part == ".." { _ = done.popLast(); continue }
+            let here = base + "/" + (done + [part]).joined(separator: "/")
+            if !parts.isEmpty, followed < 16, let target = Self.storedLinkTarget(here) {
+                followed += 1
+                if target.hasPrefix("/") { done = [] }
+                parts = target.split(separator: "/").map(String.init) + parts
+                continue
+            }
+            done.append(part)
+        }
+        return base + "/" + done.joined(separator: "/")
+    }
+
+    /// The text of a small regular file that stands where a folder should be: a link target stored as a file.
+    private static func storedLinkTarget(_ real: String) -> String? {
+        var st = stat()
+        guard lstat(real, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0, st.st_size < 256 else { return nil }
+        guard case .value(let bytes) = HostRoot("/").readBytes(real) else { return nil }
+        let target = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+        return target.isEmpty || target.contains("\n") ? nil : target
     }
 
     /// The whole file as UTF-8 text (procfs files report size 0, so this reads to EOF).

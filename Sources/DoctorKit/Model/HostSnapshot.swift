@@ -34,6 +34,8 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
     /// Firewall rules that matter to conntrack, from nft and the iptables tools.
     public var ruleset: Ruleset
     public var helpers: HelperFacts
+    /// What a reader should know about where values came from, e.g. a sosreport's two readings of one sysctl.
+    public var sourceNotes: [String]?
 
     public init(
         takenAt: String = "",
@@ -113,12 +115,18 @@ public struct NetnsIdentity: Codable, Sendable, Equatable {
     public var basis: String
     /// The name under /run/netns that refers to this namespace, if any.
     public var name: String?
+    /// How `--netns` / `--all-netns` reached it ("pid 812 (nginx)", "/run/netns/blue"); nil for a plain run.
+    public var found: String?
 
-    public init(inode: Reading<UInt64> = .failed("not probed"), initial: Bool? = nil, basis: String = "not probed", name: String? = nil) {
+    public init(
+        inode: Reading<UInt64> = .failed("not probed"), initial: Bool? = nil, basis: String = "not probed",
+        name: String? = nil, found: String? = nil
+    ) {
         self.inode = inode
         self.initial = initial
         self.basis = basis
         self.name = name
+        self.found = found
     }
 }
 
@@ -179,6 +187,18 @@ public struct SysctlTable: Codable, Sendable, Equatable {
     }
 
     public func entry(_ key: String) -> SysctlEntry? { entries.value?[key] }
+
+    /// Keys with one value for the whole kernel (KERNEL-NOTES §1.1): read-only or missing outside the initial
+    /// network namespace. Every other net.* key is the reading namespace's own.
+    public static let globalKeys: Set<String> = [
+        "net.netfilter.nf_conntrack_max", "net.netfilter.nf_conntrack_expect_max", "net.netfilter.nf_conntrack_buckets",
+        "net.nf_conntrack_max", "net.netfilter.nf_log_all_netns",
+    ]
+
+    /// "global" or "this namespace", for evidence a reader of one namespace must not mistake for the other.
+    public static func scope(of key: String) -> String {
+        globalKeys.contains(key) ? "global: one value for every network namespace" : "this network namespace"
+    }
 
     /// The /proc/sys path of a dotted key.
     public static func path(of key: String) -> String {
@@ -299,6 +319,7 @@ extension HostSnapshot {
     enum CodingKeys: String, CodingKey {
         case schema, takenAt, toolVersion, root, host, kernelConfig, sysctls, nfLog, modules, stats
         case kernelLog, dynamicDebug, persisted, ctnetlink, conntrackSlab, sample, tableSummary, ruleset, helpers
+        case sourceNotes
     }
 
     static func notInSnapshot(takenBy version: String) -> String {
@@ -332,5 +353,6 @@ extension HostSnapshot {
             ruleset: try section(.ruleset, Ruleset(sources: [RulesetSource(backend: .nftables, origin: "snapshot", rules: .absent(older))])),
             helpers: try section(.helpers, HelperFacts(expectations: .absent(older), userspace: .absent(older))))
         schema = try c.decode(String.self, forKey: .schema)
+        sourceNotes = try c.decodeIfPresent([String].self, forKey: .sourceNotes)
     }
 }

@@ -22,12 +22,40 @@ public struct ConntrackStatsProbe: Probe {
         case .value(let text):
             parse(text)
         case .absent(let why):
-            .absent("\(why) (kernel built without CONFIG_NF_CONNTRACK_PROCFS or conntrack not loaded)")
+            sosreportConntrackS(host) ?? .absent("\(why) (kernel built without CONFIG_NF_CONNTRACK_PROCFS or conntrack not loaded)")
         case .denied(let why):
             .denied(why)
         case .failed(let why):
             .failed(why)
         }
+    }
+
+    /// Where a sosreport keeps `conntrack -S` (its conntrack plugin, or networking in older sos versions).
+    public static let sosreportPaths = ["/sos_commands/conntrack/conntrack_-S", "/sos_commands/networking/conntrack_-S"]
+
+    /// A copied sosreport's `conntrack -S` output, when there is no copy of the proc file.
+    static func sosreportConntrackS(_ host: HostRoot) -> Reading<ConntrackStats>? {
+        guard !host.isLive else { return nil }
+        for path in sosreportPaths {
+            if case .value(let text) = host.read(path) { return parseConntrackS(text, source: path) }
+        }
+        return nil
+    }
+
+    /// `cpu=0   \tfound=0 invalid=5 … chaintoolong=0`, one line per CPU, summed by name (names as ctnetlink's).
+    public static func parseConntrackS(_ text: String, source: String) -> Reading<ConntrackStats> {
+        var totals: [String: UInt64] = [:]
+        var cpus = 0
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("cpu=") {
+            cpus += 1
+            for field in line.split(whereSeparator: \.isWhitespace).dropFirst() {
+                let pair = field.split(separator: "=", maxSplits: 1)
+                guard pair.count == 2, let value = UInt64(pair[1]) else { continue }
+                totals[String(pair[0]), default: 0] += value
+            }
+        }
+        guard cpus > 0 else { return .failed("\(source): no cpu= lines") }
+        return .value(ConntrackStats(source: "conntrack -S (\(source.dropFirst()))", cpus: cpus, counters: totals))
     }
 
     /// Header line of column names, then one row of hex values per possible CPU. Columns are found by name, never by

@@ -77,7 +77,7 @@ public struct ModuleProbe: Probe {
                 if let bound = family.bound { loggers.insert(bound) }
             }
             return Facts(
-                procModules: host.read("/proc/modules").map(ModuleProbe.parseProcModules),
+                procModules: ModuleProbe.loaded(host),
                 release: release, version: snapshot.host.kernelVersion, moduleTree: tree,
                 builtin: builtin, onDisk: onDisk, sysModule: { host.isDirectory("/sys/module/" + $0) },
                 config: snapshot.kernelConfig, registeredLoggers: loggers)
@@ -154,6 +154,19 @@ public struct ModuleProbe: Probe {
             }
             return ModuleStatus(state: .unknown, evidence: why.joined(separator: "; ") + via)
         }
+    }
+
+    /// Where a sosreport keeps `lsmod`.
+    public static let sosreportLsmod = "/sos_commands/kernel/lsmod"
+
+    /// Loaded modules from /proc/modules; in a copied sosreport without that copy, from its `lsmod` output (the
+    /// same first column after a "Module Size Used by" header).
+    static func loaded(_ host: HostRoot) -> Reading<Set<String>> {
+        let proc = host.read("/proc/modules")
+        guard case .absent = proc, !host.isLive, case .value(let lsmod) = host.read(sosreportLsmod) else {
+            return proc.map(parseProcModules)
+        }
+        return .value(parseProcModules(lsmod).subtracting(["Module"]))
     }
 
     /// First column of each /proc/modules line.

@@ -10,8 +10,49 @@ public struct SysctlProbe: Probe {
     public init() {}
 
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
-        snapshot.sysctls = SysctlTable(entries: Self.table(context.host))
+        var table = Self.table(context.host)
+        if !context.host.isLive, case .value(let text) = context.host.read(Self.sosreportSysctls) {
+            var notes: [String] = []
+            table = Self.merge(table, sysctlA: Self.parseSysctlA(text), notes: &notes)
+            if !notes.isEmpty { snapshot.sourceNotes = (snapshot.sourceNotes ?? []) + notes }
+        }
+        snapshot.sysctls = SysctlTable(entries: table)
     }
+
+    /// `sysctl -a` as a sosreport keeps it.
+    public static let sosreportSysctls = "/sos_commands/kernel/sysctl_-a"
+
+    /// "net.netfilter.nf_conntrack_max = 131072" lines → key → value (net.netfilter.* only).
+    static func parseSysctlA(_ text: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix(keyPrefix) {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<eq]).trimmingWhitespace()] = String(line[line.index(after: eq)...]).trimmingWhitespace()
+        }
+        return values
+    }
+
+    /// The copied /proc/sys files win where both exist (they are the files themselves; the two were read at
+    /// different moments, so counters may differ, and each difference becomes a note); `sysctl -a` fills the keys
+    /// the copy lacks, and the whole table when there is no copy.
+    static func merge(
+        _ table: Reading<[String: SysctlEntry]>, sysctlA: [String: String], notes: inout [String]
+    ) -> Reading<[String: SysctlEntry]> {
+        guard !sysctlA.isEmpty else { return table }
+        var entries = table.value ?? [:]
+        for (key, value) in sysctlA.sorted(by: { $0.key < $1.key }) {
+            guard let copied = entries[key]?.value.value else {
+                entries[key] = SysctlEntry(value: .value(value))
+                continue
+            }
+            if copied != value {
+                notes.append("\(key): \(path(key)) holds \(copied), sysctl -a printed \(value) (read at different moments; the /proc/sys copy is used)")
+            }
+        }
+        return .value(entries)
+    }
+
+    static func path(_ key: String) -> String { SysctlTable.path(of: key).dropFirst().description }
 
     static func table(_ host: HostRoot) -> Reading<[String: SysctlEntry]> {
         host.list(directory).map { names in

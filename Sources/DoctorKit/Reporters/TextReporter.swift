@@ -27,6 +27,15 @@ public struct TextReporter: Sendable {
         if detail == .quiet && !report.findings.contains(where: { $0.status == .fail }) {
             out.append("  no failing checks")
         }
+        for (title, lines) in [("Not filled from this source:", report.unfilled), ("Notes:", report.notes)] {
+            guard let lines, !lines.isEmpty else { continue }
+            out.append("")
+            out.append(palette.bold(title))
+            for line in lines {
+                let body = wrap(line, indent: "    ")
+                out += ["  - " + body[0].drop { $0 == " " }] + body.dropFirst()
+            }
+        }
         out.append("")
         out.append(scoreLine(report))
         out.append(summaryLine(report))
@@ -45,6 +54,7 @@ public struct TextReporter: Sendable {
         case false?: ns += " (not the initial namespace" + (r.host.netns.name.map { ", /run/netns/\($0)" } ?? "") + ")"
         case nil: ns += " (initial or not: unknown)"
         }
+        if let found = r.host.netns.found, found != r.host.netns.name.map({ "/run/netns/" + $0 }) { ns += " via \(found)" }
         var parts = ["ctdoctor \(r.tool.version)", "host \(r.host.hostname ?? "?")", "kernel \(r.host.kernel ?? "?")", ns]
         if r.host.source != "/" { parts.append("read from \(r.host.source)") }
         return palette.bold(parts.joined(separator: " · "))
