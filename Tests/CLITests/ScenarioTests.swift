@@ -25,6 +25,10 @@ struct ScenarioTests {
         let runner = Self.scenariosFolder.appendingPathComponent("run").path
         let result = try Binary.run([], timeout: 120, argv: [runner, Binary.path, name])
         #expect(result.exitStatus == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("1 passed, 0 failed"), "\(result.stdout)")
+        // A scenario whose `only` line this kernel does not meet is skipped by the runner (e.g. modular-kernel scenarios
+        // on a monolithic build machine); it runs under Tests/Kernels/run.
+        let passed = result.stdout.contains("1 passed, 0 failed")
+        let skipped = result.stdout.contains("0 passed, 0 failed, 1 skipped")
+        #expect(passed || skipped, "\(result.stdout)")
     }
 }
