@@ -159,6 +159,15 @@ enum Validator {
 @Suite struct SARIFFormatTests {
     @Test func matchesGolden() throws { try GoldenReport.expectGolden(try SARIFReporter.render(GoldenReport.report), "report.sarif.json") }
 
+    /// The schema marks logicalLocations uniqueItems; a finding citing one file twice must still list it once.
+    @Test func logicalLocationsAreUnique() throws {
+        var finding = try #require(GoldenReport.findings.first { $0.status == .fail })
+        finding.evidence = [Evidence("/proc/net/netfilter/nf_log", "2 NONE"), Evidence("/proc/sys/net/netfilter/nf_log/2", "NONE"),
+                            Evidence("/proc/net/netfilter/nf_log", "10 nf_log_ipv6")]
+        let names = SARIFReporter.evidenceLocations(finding)?.first?.logicalLocations.map(\.name)
+        #expect(names == ["/proc/net/netfilter/nf_log", "/proc/sys/net/netfilter/nf_log/2"])
+    }
+
     /// The properties SARIF 2.1.0 requires, and the ones code-scanning readers rely on.
     @Test func hasTheRequiredStructure() throws {
         let text = try SARIFReporter.render(GoldenReport.report)

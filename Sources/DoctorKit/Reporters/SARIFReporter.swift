@@ -114,8 +114,11 @@ public enum SARIFReporter {
     }
 
     /// What said so, as logical locations (files under /proc and counters are not source files to point into).
+    /// One logical location per evidence source; SARIF requires them unique, and a finding may cite one file twice.
     static func evidenceLocations(_ f: Finding) -> [Location]? {
         guard !f.evidence.isEmpty else { return nil }
-        return [Location(logicalLocations: f.evidence.map { Location.Logical(name: $0.source) })]
+        var seen = Set<String>()
+        let sources = f.evidence.map(\.source).filter { seen.insert($0).inserted }
+        return [Location(logicalLocations: sources.map { Location.Logical(name: $0) })]
     }
 }
