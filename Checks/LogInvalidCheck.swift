@@ -29,7 +29,7 @@ public struct LogInvalidCheck: Check {
         guard let proto = Int(text) else {
             return info.error("\(Self.key) = \"\(text)\" is not a number", evidence: [Source.sysctl(Self.key, snapshot)])
         }
-        let invalid = LifetimeCounter.value("invalid", snapshot)
+        let invalid = Counters.total("invalid", snapshot)
         let evidence = [Source.sysctl(Self.key, snapshot), Source.counter("invalid", snapshot), Source.uptime(snapshot)]
         switch proto {
         case 0: return off(invalid, evidence, snapshot)
@@ -73,7 +73,7 @@ public struct LogInvalidCheck: Check {
                 \(count) packets were counted INVALID (lifetime total) and nothing records why: with \
                 \(Self.key) = 0 the tracker's reason (out of window, bad checksum, invalid flags…) is thrown \
                 away, so resets and drops caused by INVALID packets cannot be told apart. \
-                \(LifetimeCounter.note("invalid", snapshot))
+                \(Counters.contextNote("invalid", snapshot))
                 """,
             evidence: evidence,
             remediation: remediation(previous: "0"))
@@ -87,7 +87,7 @@ public struct LogInvalidCheck: Check {
         let severity: Severity
         if let count = invalid.value, count > 0 {
             severity = .warning
-            explanation += " \(count) packets were counted INVALID (lifetime total). \(LifetimeCounter.note("invalid", snapshot))"
+            explanation += " \(count) packets were counted INVALID (lifetime total). \(Counters.contextNote("invalid", snapshot))"
         } else {
             severity = .info
         }

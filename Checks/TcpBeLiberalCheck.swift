@@ -25,7 +25,7 @@ public struct TcpBeLiberalCheck: Check {
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
         let reading = snapshot.sysctls.int(Self.key)
         guard let value = reading.value else { return info.unreadable(reading, what: Self.key) }
-        let invalid = LifetimeCounter.value("invalid", snapshot)
+        let invalid = Counters.total("invalid", snapshot)
         let evidence = [Source.sysctl(Self.key, snapshot), Source.counter("invalid", snapshot)]
 
         guard value != 0 else {

@@ -38,15 +38,26 @@ enum Counters {
         }
     }
 
+    /// The named counter's lifetime total, or why it cannot be had.
+    static func total(_ name: String, _ snapshot: HostSnapshot) -> Reading<UInt64> {
+        totals(snapshot).flatMap { total(name, in: $0) }
+    }
+
+    private static func total(_ name: String, in stats: ConntrackStats) -> Reading<UInt64> {
+        guard let n = stats.counters[name] else { return .absent("\(stats.source) reports no \(name) counter") }
+        return .value(n)
+    }
+
     static func reading(_ name: String, _ snapshot: HostSnapshot) -> Reading<CounterReading> {
         totals(snapshot).flatMap { stats in
-            guard let total = stats.counters[name] else { return .absent("\(stats.source) reports no \(name) counter") }
-            if let (first, second, seconds) = sampled(snapshot), let a = first.counters[name], let b = second.counters[name] {
-                // Per-CPU counters are u32 and wrap; a sum that went down wrapped once.
-                let delta = b >= a ? b - a : b &+ (1 << 32) &- a
-                return .value(CounterReading(name: name, total: b, delta: delta, seconds: seconds, source: second.source))
+            total(name, in: stats).flatMap { total in
+                if let (first, second, seconds) = sampled(snapshot), let a = first.counters[name], let b = second.counters[name] {
+                    // Per-CPU counters are u32 and wrap; a sum that went down wrapped once.
+                    let delta = b >= a ? b - a : b &+ (1 << 32) &- a
+                    return .value(CounterReading(name: name, total: b, delta: delta, seconds: seconds, source: second.source))
+                }
+                return .value(CounterReading(name: name, total: total, delta: nil, seconds: nil, source: stats.source))
             }
-            return .value(CounterReading(name: name, total: total, delta: nil, seconds: nil, source: stats.source))
         }
     }
 
@@ -79,6 +90,14 @@ enum Counters {
     /// The first step of a remediation built on lifetime totals: see whether it is happening now.
     static func confirmStep(_ id: String, while symptom: String = "") -> RemediationStep {
         .advice("Confirm that it is happening now: `ctdoctor check --sample 10 --only \(id)`\(symptom).")
+    }
+
+    /// The shorter sentence of the logging and TCP checks, which read one counter as context.
+    static func contextNote(_ name: String, _ snapshot: HostSnapshot) -> String {
+        let span = snapshot.host.uptimeSeconds.value.map { " (the host has been up \(Wording.span($0)))" } ?? ""
+        return "The \(name) counter is a lifetime total since boot or since this network namespace was created\(span), "
+            + "not a rate: the packets may all be old. `ctdoctor check --sample SECONDS` reads it twice and "
+            + "tells whether it is rising now."
     }
 
     /// The sentence a finding built on lifetime totals carries: since when, and how to see the rate.
