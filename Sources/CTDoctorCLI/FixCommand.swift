@@ -100,7 +100,7 @@ struct FixCommand: ParsableCommand {
         guard yes || interactive else {
             throw InputError("--apply: no terminal to confirm each step on; add --yes to apply without asking")
         }
-        if host.isLive, let checked = snap.host.netns.inode.value, let now = Self.currentNetns(), checked != now {
+        if host.isLive, let checked = snap.host.netns.inode.value, let now = HostIdentityProbe.currentNetnsInode(), checked != now {
             throw InputError("--apply: this process is in network namespace \(now), but the check read \(checked); refusing")
         }
         if plan.steps.isEmpty {
@@ -142,7 +142,7 @@ struct FixCommand: ParsableCommand {
             throw InputError("--undo: no journal given and none in \(folder)")
         }
         var record = try Journal.load(path)
-        if host.isLive, let recorded = record.netnsInode, let now = Self.currentNetns(), recorded != now {
+        if host.isLive, let recorded = record.netnsInode, let now = HostIdentityProbe.currentNetnsInode(), recorded != now {
             throw InputError("--undo \(path): recorded in network namespace \(recorded), this is \(now); run it there (ip netns exec …)")
         }
         let runner: any CommandRunner = host.isLive ? SystemCommandRunner() : RecordedCommandRunner()
@@ -179,12 +179,6 @@ struct FixCommand: ParsableCommand {
         }
         let stamp = time.filter { $0.isNumber }
         return "\(folder)/journal-\(stamp)-\(netns.map(String.init) ?? "netns").json"
-    }
-
-    static func currentNetns() -> UInt64? {
-        HostRoot("/").readLink("/proc/self/ns/net").value.flatMap { link in
-            UInt64(link.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" })
-        }
     }
 
     static func describe(_ ns: NetnsIdentity) -> String {

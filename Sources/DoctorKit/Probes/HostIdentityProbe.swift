@@ -74,6 +74,11 @@ public struct HostIdentityProbe: Probe {
         return ns
     }
 
+    /// The inode of the network namespace this process is in now (for guards that compare it with a snapshot's).
+    public static func currentNetnsInode() -> UInt64? {
+        HostRoot("/").readLink("/proc/self/ns/net").flatMap(parseNetnsLink).value
+    }
+
     /// "net:[4026531833]" → 4026531833.
     static func parseNetnsLink(_ target: String) -> Reading<UInt64> {
         guard target.hasPrefix("net:["), target.hasSuffix("]"),
