@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checks
-import DoctorKit
+import DoctorCore
+import DoctorHost
 
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "explain", abstract: "Why a check exists, what it looks at, and where to read more.")

@@ -1,5 +1,6 @@
 import ArgumentParser
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import PolicyFile
 import Foundation
 
@@ -186,8 +187,9 @@ struct GateOptions: ParsableArguments {
     /// The policy file, parsed; nil without --policy.
     func loadPolicy(knownChecks: [any Check]) throws(InputError) -> Policy? {
         guard let policy else { return nil }
+        let raw = try InputFiles.read(policy, flag: "--policy")
         do {
-            return try PolicyParser.load(policy, knownChecks: Set(knownChecks.map(\.info.id)))
+            return try PolicyParser.decode(raw, path: policy, knownChecks: Set(knownChecks.map(\.info.id)))
         } catch {
             throw InputError("--policy \(error)")
         }
