@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checks
-import DoctorKit
+import DoctorCore
+import DoctorHost
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

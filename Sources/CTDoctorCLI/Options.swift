@@ -1,5 +1,6 @@
 import ArgumentParser
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import PolicyFile
 import Foundation
 
@@ -168,10 +169,7 @@ struct GateOptions: ParsableArguments {
         }
     }
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A site policy (YAML): expected net.netfilter values and modules, required checks, severities, waivers.",
-        valueName: "file"))
-    var policy: String?
+    @OptionGroup var policy: PolicyOption
 
     @Option(name: .long, help: ArgumentHelp(
         "An earlier JSON report: checks already failing in it do not trip --fail-on; only new failures do.",
@@ -183,11 +181,24 @@ struct GateOptions: ParsableArguments {
         Gate(failOn: failOn, minScore: minScore, baseline: try baseline.map { path throws(InputError) in try Baseline.load(path) } ?? [])
     }
 
-    /// The policy file, parsed; nil without --policy.
     func loadPolicy(knownChecks: [any Check]) throws(InputError) -> Policy? {
+        try policy.load(knownChecks: knownChecks)
+    }
+}
+
+/// `--policy FILE`, for the commands that judge (`check`, `fix`) and those that list checks (`checks`, `explain`).
+struct PolicyOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A site policy (YAML): expected net.netfilter values and modules, required checks, severities, waivers.",
+        valueName: "file"))
+    var policy: String?
+
+    /// The policy file, parsed; nil without --policy.
+    func load(knownChecks: [any Check]) throws(InputError) -> Policy? {
         guard let policy else { return nil }
+        let raw = try InputFiles.read(policy, flag: "--policy")
         do {
-            return try PolicyParser.load(policy, knownChecks: Set(knownChecks.map(\.info.id)))
+            return try PolicyParser.decode(raw, path: policy, knownChecks: Set(knownChecks.map(\.info.id)))
         } catch {
             throw InputError("--policy \(error)")
         }

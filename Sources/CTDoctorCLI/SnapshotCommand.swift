@@ -1,5 +1,6 @@
 import ArgumentParser
-import DoctorKit
+import DoctorCore
+import DoctorHost
 
 struct SnapshotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import Checks
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import Foundation
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 @Suite(.enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"))
 struct FixtureRootTests {
     static func root(_ name: String) -> String {
-        Binary.packageRoot.appendingPathComponent("Tests/DoctorKitTests/Fixtures/roots/\(name)").path
+        Binary.packageRoot.appendingPathComponent("Tests/DoctorHostTests/Fixtures/roots/\(name)").path
     }
 
     func report(_ arguments: [String]) throws -> (Report, Int32) {

@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 import Glibc
 import Testing
 @testable import Checks
