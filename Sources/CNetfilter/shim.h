@@ -22,6 +22,12 @@ static inline int ctd_mnl_cb_error(void) { return MNL_CB_ERROR; }
 /* setns(fd, CLONE_NEWNET) for this thread; glibc declares setns only with _GNU_SOURCE. */
 static inline int ctd_setns_net(int fd) { return (int)syscall(SYS_setns, fd, CLONE_NEWNET); }
 
+/* pidfd_open(2): glibc 2.36 declares no wrapper everywhere; the number is 434 on every architecture. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+static inline int ctd_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
 /* Whether the caller is the thread group leader (gettid() == getpid()); glibc declares gettid only with _GNU_SOURCE. */
 static inline int ctd_is_main_thread(void) { return syscall(SYS_gettid) == getpid(); }
 

@@ -62,14 +62,17 @@ public struct NetlinkSocket: ~Copyable {
         mnl_socket_close(handle)
     }
 
-    /// Sends `request` and returns its sequence number, which the reply must carry.
-    public mutating func send(_ request: NetlinkRequest) throws(NetlinkError) -> UInt32 {
+    /// Sends `request`, with a string attribute for each of `strings`, and returns its sequence number, which the
+    /// reply must carry.
+    public mutating func send(_ request: NetlinkRequest, strings: [(type: UInt16, value: String)] = []) throws(NetlinkError) -> UInt32 {
         lastSequence &+= 1
         let sequence = lastSequence
         let flags = UInt16(NLM_F_REQUEST) | (request.dump ? UInt16(NLM_F_DUMP) : 0)
-        let sent = withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { buffer in
+        let size = 64 + strings.reduce(0) { $0 + $1.value.utf8.count + 8 }
+        let sent = withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
             let message = ctd_nfnl_request(
                 buffer.baseAddress, request.subsystem, request.message, flags, request.family, sequence)!
+            for (type, value) in strings { mnl_attr_put_strz(message, type, value) }
             return mnl_socket_sendto(handle, message, Int(message.pointee.nlmsg_len)) < 0 ? errno : 0
         }
         if sent != 0 { throw NetlinkError(request.name, errno: sent) }

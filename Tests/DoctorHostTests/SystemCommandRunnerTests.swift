@@ -64,14 +64,57 @@ import Testing
     }
 
     @Test func largeOutputDoesNotBlock() throws {
-        // Far more than a pipe buffer (64 KiB) on both streams at once.
+        // Far more than a pipe buffer (64 KiB) on both streams at once; standard error is kept up to 64 KiB only
+        // (it is for messages), but read to the end so the program never blocks on it.
         let result = try runner.run(
             ["sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' a; head -c 300000 /dev/zero | tr '\\0' b >&2"],
             timeout: 10
         ).get()
         #expect(result.exitStatus == 0)
         #expect(result.stdout.utf8.count == 1_000_000)
-        #expect(result.stderr.utf8.count == 300_000)
+        #expect(result.stderr.utf8.count == 65536)
+    }
+
+    @Test func commandsRunAtTheSameTime() {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var outputs = ["", "", ""]
+        let commands = (0..<3).map { i in
+            StreamedCommand(["sh", "-c", "sleep 0.4; echo \(i)"], timeout: 5) { outputs[i] += String(decoding: $0, as: UTF8.self) }
+        }
+        let results = runner.runAll(commands)
+        let elapsed = clock.now - start
+        #expect(results.allSatisfy { (try? $0.get().exitStatus) == 0 })
+        #expect(outputs == ["0\n", "1\n", "2\n"])
+        #expect(elapsed < .milliseconds(1100), "three 0.4 s sleeps one after another would take 1.2 s: \(elapsed)")
+    }
+
+    @Test func outputArrivesInOrderAndWhole() {
+        var received: [UInt8] = []
+        var pieces = 0
+        let result = runner.runAll([StreamedCommand(["seq", "1", "200000"], timeout: 5) { received += $0; pieces += 1 }])[0]
+        #expect((try? result.get().exitStatus) == 0)
+        let expected = (1...200_000).map(String.init).joined(separator: "\n") + "\n"
+        #expect(String(decoding: received, as: UTF8.self) == expected)
+        #expect(pieces > 1, "a large output comes in pieces")
+    }
+
+    /// A program working hard without printing (nft or iptables-save building a large listing) is not hung: the
+    /// timeout counts only time without output and without CPU time.
+    @Test func busyProgramIsNotStopped() throws {
+        let result = try runner.run(["sh", "-c", "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; echo $i"], timeout: 0.3).get()
+        #expect(result.stdout == "400000\n")
+    }
+
+    @Test func missingProgramAmongOthersFailsAlone() {
+        var out = ""
+        let results = runner.runAll([
+            StreamedCommand(["ctdoctor-no-such-program"], timeout: 1) { _ in },
+            StreamedCommand(["echo", "ok"], timeout: 1) { out += String(decoding: $0, as: UTF8.self) },
+        ])
+        #expect(results[0] == .failure(.notFound("ctdoctor-no-such-program")))
+        #expect(results[1] == .success(StreamedResult(exitStatus: 0)))
+        #expect(out == "ok\n")
     }
 
     @Test func recordedRunnerAnswersFromItsTable() {

@@ -3,19 +3,27 @@ import DoctorCore
 /// not installed or not run (absent), not permitted (denied), hung, crashed or refused (failed).
 enum CommandReading {
     static func stdout(_ argv: [String], runner: any CommandRunner, timeout: Double) -> Reading<String> {
+        let result = runner.run(argv, timeout: timeout)
+        let ended = result.map { StreamedResult(exitStatus: $0.exitStatus, stderr: $0.stderr) }
+        return outcome(argv, ended, stdout: try? result.get().stdout).map { _ in (try? result.get().stdout) ?? "" }
+    }
+
+    /// How a command ended, as a reading: a value (its exit status, 0) when it succeeded, else why it said nothing.
+    /// `stdout` is the output when the caller kept it, for a message a tool printed there instead of on stderr.
+    static func outcome(_ argv: [String], _ result: Result<StreamedResult, CommandFailure>, stdout: String? = nil) -> Reading<Int32> {
         let line = ShellQuote.join(argv)
-        switch runner.run(argv, timeout: timeout) {
+        switch result {
         case .failure(.notFound(let program)):
             return .absent("\(program) is not installed")
         case .failure(.unavailable(let why)):
             return .absent("\(line) not run: \(why)")
         case .failure(.timedOut(_, let seconds)):
-            return .failed("\(line) gave no answer within \(Self.seconds(seconds)) and was stopped "
+            return .failed("\(line) made no progress (no output, no CPU time) for \(Self.seconds(seconds)) and was stopped "
                 + "(a tool waiting for the xtables lock or for netlink hangs like this)")
         case .failure(.failedToStart(_, let why)):
             return .failed("\(line) could not start: \(why)")
         case .success(let result) where result.exitStatus != 0:
-            let said = Self.firstLine(result.stderr) ?? Self.firstLine(result.stdout) ?? "no message"
+            let said = Self.firstLine(result.stderr) ?? stdout.flatMap(Self.firstLine) ?? "no message"
             if Self.notPermitted(result.stderr) {
                 return .denied("\(line): \(said)")
             }
@@ -24,7 +32,7 @@ enum CommandReading {
             }
             return .failed("\(line) exited with status \(result.exitStatus): \(said)")
         case .success(let result):
-            return .value(result.stdout)
+            return .value(result.exitStatus)
         }
     }
 

@@ -3,7 +3,7 @@ import DoctorCore
 /// userspace helpers are registered. (Which kernel helpers exist is `ModuleProbe`'s, one module per helper family;
 /// the `nf_conntrack_helper` auto-assign switch is a sysctl, read by `SysctlProbe` on kernels that still have it.)
 /// Run after `KernelConfigProbe`.
-public struct HelperProbe: Probe {
+public struct HelperProbe: CommandProbe {
     public let name = "conntrack helpers"
 
     /// One line per expectation (mode 0440: root only).
@@ -13,6 +13,16 @@ public struct HelperProbe: Probe {
 
     public init() {}
 
+    /// `nfct helper list`'s output, kept whole (a few lines).
+    public final class Output {
+        var bytes: [UInt8] = []
+    }
+
+    public func commands(_ context: ProbeContext) -> (sink: Output, commands: [StreamedCommand]) {
+        let output = Output()
+        return (output, [StreamedCommand(Self.nfctCommand, timeout: Self.timeout) { output.bytes.append(contentsOf: $0) }])
+    }
+
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
         var facts = HelperFacts()
         facts.expectations = context.host.read(Self.expectPath).map { text in
@@ -20,13 +30,15 @@ public struct HelperProbe: Probe {
                 count: text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }.count,
                 source: "\(Self.expectPath) (one line per expectation)")
         }
-        facts.userspace = Self.userspace(context, config: snapshot.kernelConfig)
+        let (output, results) = commandResults(context)
+        let text = String(decoding: output.bytes, as: UTF8.self)
+        facts.userspace = Self.userspace(CommandReading.outcome(Self.nfctCommand, results[0], stdout: text).map { _ in text },
+                                         config: snapshot.kernelConfig)
         snapshot.helpers = facts
     }
 
     /// `nfct helper list` prints one `helper { .name = NAME, … }` block per userspace helper.
-    static func userspace(_ context: ProbeContext, config: KernelConfig) -> Reading<[String]> {
-        let reading = CommandReading.stdout(nfctCommand, runner: context.runner, timeout: timeout)
+    static func userspace(_ reading: Reading<String>, config: KernelConfig) -> Reading<[String]> {
         if case .failed(let why) = reading, config.tristate("CONFIG_NF_CT_NETLINK_HELPER") == .notSet {
             return .absent("\(why) (this kernel is built without CONFIG_NF_CT_NETLINK_HELPER: no userspace helpers)")
         }

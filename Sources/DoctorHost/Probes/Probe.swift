@@ -12,6 +12,8 @@ public struct ProbeContext: Sendable {
     public var deep: Bool
     /// Told (entries so far, count before the dump) while a deep dump runs, for a progress display.
     public var dumpProgress: (@Sendable (Int, Int?) -> Void)?
+    /// The commands of the snapshot's probes, started together by `SnapshotTaker`; nil when a probe runs alone.
+    public var commands: CommandBatch?
 
     public init(
         host: HostRoot, runner: any CommandRunner, toolVersion: String, now: String, sampleSeconds: Double = 0,
@@ -30,5 +32,11 @@ public struct ProbeContext: Sendable {
 /// Reads one source of truth into its part of the snapshot. Never judges.
 public protocol Probe: Sendable {
     var name: String { get }
+    /// Registers the commands the probe will need, so they start with the others' before any probe runs.
+    func prefetch(into batch: CommandBatch, context: ProbeContext)
     func collect(into snapshot: inout HostSnapshot, context: ProbeContext)
+}
+
+extension Probe {
+    public func prefetch(into batch: CommandBatch, context: ProbeContext) {}
 }

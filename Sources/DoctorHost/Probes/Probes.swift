@@ -22,10 +22,16 @@ public enum Probes {
     ]
 }
 
-/// Takes a snapshot: stamps when, by which version and from which root, then runs the probes in order.
+/// Takes a snapshot: stamps when, by which version and from which root, starts every probe's commands at once,
+/// then runs the probes in order.
 public enum SnapshotTaker {
     public static func take(_ context: ProbeContext, probes: [any Probe] = Probes.standard) -> HostSnapshot {
         var snapshot = HostSnapshot(takenAt: context.now, toolVersion: context.toolVersion, root: context.host.path)
+        var context = context
+        let batch = CommandBatch()
+        context.commands = batch
+        for probe in probes { probe.prefetch(into: batch, context: context) }
+        batch.start(context.runner)
         for probe in probes {
             probe.collect(into: &snapshot, context: context)
         }

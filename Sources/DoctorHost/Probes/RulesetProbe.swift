@@ -1,51 +1,89 @@
 import DoctorCore
+
 /// The firewall rules of this network namespace, from every backend: `iptables-legacy-save` and `iptables-nft-save`
-/// (and the ip6 variants; plain `iptables-save` where iptables predates the split), then `nft -j list ruleset`
-/// for the native nftables tables. Each tool gets `timeout` seconds; a missing, refused or hung tool is recorded in
-/// `Ruleset.sources` and the others are still read. On a copied sosreport root the recorded `iptables -nvL`
-/// listings stand in for the tools.
-public struct RulesetProbe: Probe {
+/// (and the ip6 variants; plain `iptables-save` where iptables predates the split), then the native nftables tables.
+///
+/// Each source is asked for what the checks need in the cheapest form it has. The four save tools start together
+/// with the other probes' commands and their output is read as it arrives (`IptablesSaveReader`), keeping only
+/// the rules a check can cite and the jumps between chains. iptables-nft's own tables are read from
+/// `iptables-nft-save`, never as nft JSON: nft shows their matches only as opaque `xt` statements (no helper name,
+/// no --random-fully), and listing them costs nft seconds and hundreds of MB at kube-proxy sizes. On a live host
+/// the other nf_tables tables are read over netlink (`NftablesNetlink`); on a copied root or with recorded outputs,
+/// from `nft -j list ruleset`. A tool that is missing, refused or hung (no progress for `timeout` seconds) is
+/// recorded in `Ruleset.sources` and the others are still read. On a copied sosreport root the recorded
+/// `iptables -nvL` listings stand in for the tools.
+public struct RulesetProbe: CommandProbe {
     public let name = "ruleset"
 
     public static let timeout = 10.0
     public static let nftCommand = ["nft", "-j", "list", "ruleset"]
     static let sosListings = "/sos_commands/firewall_tables"
+    /// (family, command) in the order their sources are listed.
+    static let saveTools = [("ip", "iptables-legacy"), ("ip", "iptables-nft"), ("ip6", "ip6tables-legacy"), ("ip6", "ip6tables-nft")]
 
     public init() {}
 
-    public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
-        var ruleset = Ruleset()
-        // iptables first: the nft listing shows iptables-nft's tables too, but only as opaque `xt` statements
-        // (no helper name, no --random-fully), so those tables are read from iptables-nft-save and skipped below.
-        var iptablesNftTables: Set<String> = []
-        for family in ["ip", "ip6"] {
-            iptablesNftTables.formUnion(readIptables(family: family, context: context, into: &ruleset))
+    public final class Sink {
+        let saves = saveTools.map { _ in IptablesSaveReader() }
+        var nftJSON: [UInt8] = []
+    }
+
+    public func commands(_ context: ProbeContext) -> (sink: Sink, commands: [StreamedCommand]) {
+        let sink = Sink()
+        var commands = zip(Self.saveTools, sink.saves).map { tool, reader in
+            StreamedCommand([tool.1 + "-save"], timeout: Self.timeout) { reader.feed($0) }
         }
-        readNft(context: context, skipping: iptablesNftTables, into: &ruleset)
-        if !context.host.isLive { readSosListings(context.host, into: &ruleset) }
+        if !context.host.isLive {
+            commands.append(StreamedCommand(Self.nftCommand, timeout: Self.timeout) { sink.nftJSON.append(contentsOf: $0) })
+        }
+        return (sink, commands)
+    }
+
+    public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
+        let (sink, results) = commandResults(context)
+        var ruleset = Ruleset()
+        var iptablesNftTables: Set<String> = []
+        for (offset, family) in ["ip", "ip6"].enumerated() {
+            let runs = (0..<2).map { i in (tool: Self.saveTools[offset * 2 + i].1, reader: sink.saves[offset * 2 + i], result: results[offset * 2 + i]) }
+            iptablesNftTables.formUnion(readIptables(family: family, runs, context: context, into: &ruleset))
+        }
+        if context.host.isLive {
+            NftablesNetlink.read(skipping: iptablesNftTables, into: &ruleset)
+            if context.runner.locate("nft") == nil {
+                // Native rules are read all the same; the source says fixes cannot use nft.
+                ruleset.sources.append(RulesetSource(backend: .nftables, origin: "nft", rules: .absent("nft is not installed")))
+            }
+        } else {
+            readNftJSON(sink.nftJSON, results[4], skipping: iptablesNftTables, into: &ruleset)
+            readSosListings(context.host, into: &ruleset)
+        }
         snapshot.ruleset = ruleset
     }
 
-    /// Runs the legacy and nft save tools of one family; returns the "family table" names held by iptables-nft.
-    private func readIptables(family: String, context: ProbeContext, into ruleset: inout Ruleset) -> Set<String> {
-        let tool = family == "ip" ? "iptables" : "ip6tables"
-        var runs: [(command: String, backend: RulesetBackend?, Reading<String>)] = [
-            (tool + "-legacy", .iptablesLegacy, run([tool + "-legacy-save"], context)),
-            (tool + "-nft", .iptablesNft, run([tool + "-nft-save"], context)),
-        ]
+    /// The legacy and nft save tools of one family; returns the "family table" names held by iptables-nft.
+    private func readIptables(
+        family: String, _ runs: [(tool: String, reader: IptablesSaveReader, result: Result<StreamedResult, CommandFailure>)],
+        context: ProbeContext, into ruleset: inout Ruleset
+    ) -> Set<String> {
+        var readings: [(command: String, backend: RulesetBackend?, reading: Reading<Int32>, save: () -> IptablesSave)] = runs.map { run in
+            (run.tool, run.tool.hasSuffix("-nft") ? .iptablesNft : .iptablesLegacy,
+             CommandReading.outcome([run.tool + "-save"], run.result), run.reader.finish)
+        }
         // iptables before 1.8 has no -legacy/-nft programs; its plain iptables-save is legacy (the header says so
         // from 1.8 on, where it may also be the nft one).
-        if runs.allSatisfy({ if case .absent = $0.2 { true } else { false } }) {
-            runs = [(tool, nil, run([tool + "-save"], context))]
+        if readings.allSatisfy({ if case .absent = $0.reading { true } else { false } }) {
+            let tool = family == "ip" ? "iptables" : "ip6tables"
+            let plain = CommandReading.stdout([tool + "-save"], runner: context.runner, timeout: Self.timeout)
+            readings = [(tool, nil, plain.map { _ in 0 }, { IptablesSave.parse(plain.value ?? "") })]
         }
         var nftTables: Set<String> = []
-        for (command, known, reading) in runs {
+        for (command, known, reading, read) in readings {
             let origin = command + "-save"
-            guard let text = reading.value else {
+            guard reading.value != nil else {
                 ruleset.sources.append(RulesetSource(backend: known ?? .iptablesLegacy, origin: origin, rules: reading.map { _ in 0 }))
                 continue
             }
-            let save = IptablesSave.parse(text)
+            let save = read()
             let backend = known ?? save.headerBackend ?? .iptablesLegacy
             let tables = save.tables.filter { !save.incompatibleTables.contains($0.name) }
             if backend == .iptablesNft { nftTables.formUnion(tables.map { family + " " + $0.name }) }
@@ -55,13 +93,18 @@ public struct RulesetProbe: Probe {
         return nftTables
     }
 
-    private func readNft(context: ProbeContext, skipping: Set<String>, into ruleset: inout Ruleset) {
+    private func readNftJSON(
+        _ json: [UInt8], _ result: Result<StreamedResult, CommandFailure>, skipping: Set<String>, into ruleset: inout Ruleset
+    ) {
         let origin = ShellQuote.join(Self.nftCommand)
-        let reading = run(Self.nftCommand, context).flatMap { text -> Reading<Int> in
-            switch NftRuleset.decode(text) {
-            case .success(let document): return .value(NftRuleset.collect(document, skipping: skipping, into: &ruleset))
-            case .failure(let error): return .failed("\(origin): output is not the JSON expected: \(SnapshotFile.describe(error))")
+        let reading = CommandReading.outcome(Self.nftCommand, result).flatMap { _ -> Reading<Int> in
+            var collector = NftCollector(skipping: skipping)
+            var problem: NftRuleset.Unexpected?
+            json.withUnsafeBytes { bytes in
+                do throws(NftRuleset.Unexpected) { try NftRuleset.read(bytes, into: &collector) } catch { problem = error }
             }
+            if let problem { return .failed("\(origin): output is not the JSON expected: \(problem)") }
+            return .value(collector.finish(into: &ruleset))
         }
         ruleset.sources.append(RulesetSource(backend: .nftables, origin: origin, rules: reading))
     }
@@ -80,9 +123,5 @@ public struct RulesetProbe: Probe {
             }
             ruleset.sources.append(RulesetSource(backend: .iptables, origin: path, rules: reading))
         }
-    }
-
-    private func run(_ argv: [String], _ context: ProbeContext) -> Reading<String> {
-        CommandReading.stdout(argv, runner: context.runner, timeout: Self.timeout)
     }
 }

@@ -26,7 +26,7 @@ enum IptablesListing {
             position += 1
             if let rule = rule(fields, chain: chain, position: position, text: line) { result.rules.append(rule) }
         }
-        return result
+        return XtTable(name: result.name, chains: result.chains, rules: result.rules)
     }
 
     static func isProtocol(_ word: String) -> Bool {

@@ -20,11 +20,30 @@ struct XtRule: Equatable {
     var randomFully = false
 }
 
-/// One table of an iptables-save output or of a listing.
+/// One table of an iptables-save output or of a listing: its chains, the rules that may matter to a check (all of
+/// them for a listing), the jumps between its chains, and how many rules it holds.
 struct XtTable: Equatable {
     var name: String
     var chains: [String]
     var rules: [XtRule]
+    var jumps: [XtJump] = []
+    var ruleCount = 0
+
+    /// A table whose every rule is given: jumps and count come from them.
+    init(name: String, chains: [String], rules: [XtRule]) {
+        self.name = name
+        self.chains = chains
+        self.rules = rules
+        let declared = Set(chains)
+        jumps = rules.compactMap { rule in rule.target.flatMap { declared.contains($0) ? XtJump(from: rule.chain, to: $0) : nil } }
+        ruleCount = rules.count
+    }
+}
+
+/// A rule of chain `from` whose target is chain `to` of the same table.
+struct XtJump: Equatable {
+    var from: String
+    var to: String
 }
 
 /// Turns iptables rules into ruleset facts.
@@ -42,12 +61,11 @@ enum XtFacts {
     ) -> Int {
         var count = 0
         for table in tables {
-            let base = builtinHooks.filter { table.chains.contains($0.key) }
             let chains = Set(table.chains)
-            let jumps = table.rules.compactMap { rule in rule.target.flatMap { chains.contains($0) ? (rule.chain, $0) : nil } }
-            let hooks = ChainReach.hooks(base: base, jumps: jumps)
+            let base = builtinHooks.filter { chains.contains($0.key) }
+            let hooks = ChainReach.hooks(base: base, jumps: table.jumps.map { ($0.from, $0.to) })
+            count += table.ruleCount
             for rule in table.rules {
-                count += 1
                 let ref = RuleRef(
                     backend: backend, family: family, table: table.name, chain: rule.chain, hooks: hooks[rule.chain] ?? [],
                     command: command, spec: rule.spec, position: rule.position, match: rule.match, text: rule.text)
@@ -55,6 +73,14 @@ enum XtFacts {
             }
         }
         return count
+    }
+
+    /// Whether `add` records anything for the rule: the rules a streaming reader keeps.
+    static func records(_ rule: XtRule) -> Bool {
+        let target = rule.target ?? ""
+        return natTargets[target] != nil || (["DROP", "REJECT"].contains(target) && rule.match.ctStates?.contains("invalid") == true)
+            || target == "TRACE" || rule.notrack || rule.ctHelper != nil || rule.helperMatch != nil
+            || (serviceTargets.contains(target) && servesHelperPort(rule.match))
     }
 
     static func add(_ rule: XtRule, _ ref: RuleRef, to ruleset: inout Ruleset) {
