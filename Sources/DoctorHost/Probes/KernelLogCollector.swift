@@ -1,5 +1,4 @@
 import DoctorCore
-import Foundation
 
 /// Sorts kernel log messages into the conntrack kinds of `KernelLogKind`, one record at a time, so a large ring
 /// buffer is never held in memory. Feed records in log order with `add`, then take `log`.
@@ -86,11 +85,12 @@ public struct KernelLogCollector: Sendable {
 
     /// The kind of a message and what it carries, or nil when it is not a conntrack line.
     public static func classify(_ message: String, seconds: Double?) -> (KernelLogKind, KernelLogLine)? {
+        guard mayBeConntrack(message) else { return nil }
         let text = message.trimmingWhitespace()
         var line = KernelLogLine(seconds: seconds, text: text)
 
         if text.contains("expectation table full") { return (.expectationTableFull, line) }
-        if text.contains("nf_conntrack"), let full = text.range(of: "table full") {
+        if text.contains("nf_conntrack"), let full = text.firstRange(of: "table full") {
             let after = text[full.upperBound...]
             if after.hasPrefix(" in netns ") {
                 line.netns = UInt64(after.dropFirst(" in netns ".count).prefix { $0.isNumber })
@@ -101,12 +101,15 @@ public struct KernelLogCollector: Sendable {
             || text.contains("default automatic helper assignment has been turned off") {
             return (.helperAssignment, line)
         }
-        if let r = text.range(of: "xt_CT: No such helper") {
-            line.helper = String(text[r.upperBound...]).trimmingWhitespace().trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        if let r = text.firstRange(of: "xt_CT: No such helper") {
+            var helper = Substring(String(text[r.upperBound...]).trimmingWhitespace())
+            while helper.first == "\"" { helper.removeFirst() }
+            while helper.last == "\"" { helper.removeLast() }
+            line.helper = String(helper)
             return (.noSuchHelper, line)
         }
         if text.contains("nf_conntrack: falling back to vmalloc") { return (.vmallocFallback, line) }
-        if let r = text.range(of: "net_ratelimit: "), text.hasSuffix("callbacks suppressed") {
+        if let r = text.firstRange(of: "net_ratelimit: "), text.hasSuffix("callbacks suppressed") {
             line.suppressed = Int(text[r.upperBound...].prefix { $0.isNumber })
             return (.rateLimited, line)
         }
@@ -120,6 +123,21 @@ public struct KernelLogCollector: Sendable {
         return nfCtLine(text, line)
     }
 
+    /// Words one of which every conntrack line holds; most of the kernel log holds none, and is passed over by this
+    /// byte search without a String operation.
+    static let markers: [StaticString] = [
+        "nf_ct_", "TRACE: ", "table full", "helper assignment", "xt_CT: No such helper", "falling back to vmalloc",
+        "net_ratelimit: ",
+    ]
+
+    static func mayBeConntrack(_ message: String) -> Bool {
+        var message = message
+        return message.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            return markers.contains { Bytes.contains(bytes, $0) }
+        }
+    }
+
     /// `nf_ct_proto_6: <reason> IN=…`, `nf_ct_tcp: <reason>`, `nf_ct_ftp: dropping packet: <why>`.
     private static func nfCtLine(_ text: String, _ base: KernelLogLine) -> (KernelLogKind, KernelLogLine)? {
         guard text.hasPrefix("nf_ct_") else { return nil }
@@ -129,7 +147,7 @@ public struct KernelLogCollector: Sendable {
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else { return nil }
         var message = String(rest[rest.index(after: colon)...]).trimmingWhitespace()
         // nf_log_syslog appends the packet (`IN=… OUT=… SRC=…`) after the prefix.
-        if let dump = message.range(of: " IN=") { message = String(message[..<dump.lowerBound]).trimmingWhitespace() }
+        if let dump = message.firstRange(of: " IN=") { message = String(message[..<dump.lowerBound]).trimmingWhitespace() }
         else if message.hasPrefix("IN=") { message = "" }
         var line = base
 

@@ -1,5 +1,4 @@
 import DoctorCore
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -118,7 +117,7 @@ public struct KernelLogProbe: Probe {
     static func parseTextLine(_ raw: Substring) -> (Double?, String)? {
         guard let first = raw.first, !first.isWhitespace else { return nil }
         var line = raw
-        if let kernel = line.range(of: " kernel: "), !line.hasPrefix("[") {
+        if let kernel = line.firstRange(of: " kernel: "), !line.hasPrefix("[") {
             line = line[kernel.upperBound...]
         }
         var seconds: Double?
