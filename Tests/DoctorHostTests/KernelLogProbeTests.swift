@@ -110,6 +110,10 @@ import Testing
         #expect(parsed?.seconds == 305.000001)
         #expect(parsed?.message == "nf_conntrack: nf_conntrack: table full, dropping packet")
         #expect(KernelLogProbe.parseKmsgRecord(Array("garbage".utf8)[...]) == nil)
+        // A record no conntrack line could be keeps its time but is not made a String.
+        let other = KernelLogProbe.parseKmsgRecord(Array("6,12,2000000,-;usb 1-1: new high-speed USB device\n".utf8)[...])
+        #expect(other?.seconds == 2 && other?.message == "")
+        #expect(KernelLogProbe.parseKmsgRecord(Array("6,12,-5,-;x".utf8)[...]) == nil, "a negative time is not a time")
     }
 
     @Test func syslogFileKeepsOnlyTheLastBoot() throws {

@@ -202,7 +202,7 @@ public struct SysctlTable: Codable, Sendable, Equatable {
 
     /// The /proc/sys path of a dotted key.
     public static func path(of key: String) -> String {
-        "/proc/sys/" + key.replacingOccurrences(of: ".", with: "/")
+        "/proc/sys/" + String(key.map { $0 == "." ? "/" : $0 })
     }
 }
 

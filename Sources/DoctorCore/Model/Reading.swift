@@ -2,7 +2,12 @@
 ///
 /// Checks map the cases to statuses: `absent` usually means not-applicable (the kernel has no such
 /// thing), `denied` means skipped (not permitted, e.g. not root), `failed` means error.
-public enum Reading<Value: Sendable & Equatable & Codable>: Sendable, Equatable {
+///
+/// `Value` carries no requirements of its own, only conditional ones (Codable, Equatable, Sendable when `Value` is):
+/// a generic type with requirements makes the runtime look each requirement up in the binary's conformance tables
+/// the first time each `Reading<X>` is used, a scan of thousands of records per lookup, and that was a tenth of a
+/// plain check's CPU.
+public enum Reading<Value> {
     case value(Value)
     /// Not present on this kernel or in this root (ENOENT and friends).
     case absent(String)
@@ -11,20 +16,20 @@ public enum Reading<Value: Sendable & Equatable & Codable>: Sendable, Equatable 
     /// Any other failure; the text says what happened.
     case failed(String)
 
-    public var value: Value? {
+    @inlinable public var value: Value? {
         if case .value(let v) = self { return v }
         return nil
     }
 
     /// Why there is no value, or nil when there is one.
-    public var problem: String? {
+    @inlinable public var problem: String? {
         switch self {
         case .value: return nil
         case .absent(let why), .denied(let why), .failed(let why): return why
         }
     }
 
-    public func map<T>(_ transform: (Value) -> T) -> Reading<T> {
+    @inlinable public func map<T>(_ transform: (Value) -> T) -> Reading<T> {
         switch self {
         case .value(let v): return .value(transform(v))
         case .absent(let why): return .absent(why)
@@ -41,7 +46,7 @@ public enum Reading<Value: Sendable & Equatable & Codable>: Sendable, Equatable 
         return .absent(text)
     }
 
-    public func flatMap<T>(_ transform: (Value) -> Reading<T>) -> Reading<T> {
+    @inlinable public func flatMap<T>(_ transform: (Value) -> Reading<T>) -> Reading<T> {
         switch self {
         case .value(let v): return transform(v)
         case .absent(let why): return .absent(why)
@@ -51,8 +56,11 @@ public enum Reading<Value: Sendable & Equatable & Codable>: Sendable, Equatable 
     }
 }
 
+extension Reading: Sendable where Value: Sendable {}
+extension Reading: Equatable where Value: Equatable {}
+
 /// Encoded as a one-key object: `{"value": …}`, `{"absent": "why"}`, `{"denied": "why"}`, `{"failed": "why"}`.
-extension Reading: Codable {
+extension Reading: Codable where Value: Codable {
     private enum Key: String, CodingKey { case value, absent, denied, failed }
 
     public init(from decoder: any Decoder) throws {

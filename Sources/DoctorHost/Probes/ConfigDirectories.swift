@@ -65,11 +65,14 @@ struct ConfigDirectories {
     }
 
     /// Lines that carry something: trimmed, without blank lines and `#` or `;` comments, with their 1-based numbers.
+    /// Split on line feeds as bytes, as systemd and kmod read these files (a `\r` before one is trimmed with the
+    /// rest of the white space); only the lines kept become Strings.
     static func lines(_ text: String) -> [(number: Int, text: String)] {
-        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { index, raw in
-            let line = String(raw).trimmingWhitespace()
-            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { return nil }
-            return (index + 1, line)
+        text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated().compactMap { index, raw in
+            let start = raw.firstIndex { !Bytes.isSpace($0) }
+            guard let start, raw[start] != UInt8(ascii: "#"), raw[start] != UInt8(ascii: ";") else { return nil }
+            let line = String(Substring(raw[start...])).trimmingWhitespace()
+            return line.isEmpty ? nil : (index + 1, line)
         }
     }
 

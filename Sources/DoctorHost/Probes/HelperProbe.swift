@@ -1,4 +1,6 @@
 import DoctorCore
+import Netfilter
+
 /// Conntrack helper facts the module inventory does not hold: how many expectations exist now, and which
 /// userspace helpers are registered. (Which kernel helpers exist is `ModuleProbe`'s, one module per helper family;
 /// the `nf_conntrack_helper` auto-assign switch is a sysctl, read by `SysctlProbe` on kernels that still have it.)
@@ -18,8 +20,10 @@ public struct HelperProbe: CommandProbe {
         var bytes: [UInt8] = []
     }
 
+    /// On a live host the helpers are asked for over netlink, as nfct would: no process to start.
     public func commands(_ context: ProbeContext) -> (sink: Output, commands: [StreamedCommand]) {
         let output = Output()
+        guard !context.host.isLive else { return (output, []) }
         return (output, [StreamedCommand(Self.nfctCommand, timeout: Self.timeout) { output.bytes.append(contentsOf: $0) }])
     }
 
@@ -31,10 +35,28 @@ public struct HelperProbe: CommandProbe {
                 source: "\(Self.expectPath) (one line per expectation)")
         }
         let (output, results) = commandResults(context)
-        let text = String(decoding: output.bytes, as: UTF8.self)
-        facts.userspace = Self.userspace(CommandReading.outcome(Self.nfctCommand, results[0], stdout: text).map { _ in text },
-                                         config: snapshot.kernelConfig)
+        if context.host.isLive {
+            facts.userspace = Self.userspaceOverNetlink()
+        } else {
+            let text = String(decoding: output.bytes, as: UTF8.self)
+            facts.userspace = Self.userspace(CommandReading.outcome(Self.nfctCommand, results[0], stdout: text).map { _ in text },
+                                             config: snapshot.kernelConfig)
+        }
         snapshot.helpers = facts
+    }
+
+    static func userspaceOverNetlink() -> Reading<[String]> {
+        do {
+            return .value(try UserspaceHelpers.names())
+        } catch {
+            switch error.kind {
+            case .permissionDenied: return .denied(error.description)
+            case .unsupported, .operationNotSupported:
+                return .absent("\(UserspaceHelpers.request.name): \(error.errnoName): this kernel has no nfnetlink_cthelper "
+                    + "(CONFIG_NF_CT_NETLINK_HELPER): no userspace helpers")
+            default: return .failed(error.description)
+            }
+        }
     }
 
     /// `nfct helper list` prints one `helper { .name = NAME, … }` block per userspace helper.

@@ -4,8 +4,10 @@ import DoctorCore
 /// buffer is never held in memory. Feed records in log order with `add`, then take `log`.
 public struct KernelLogCollector: Sendable {
     private var result: KernelLog
-    private var summaries: [KernelLogKind: KernelLogSummary] = [:]
-    private var origins: [UInt64?: TableFullOrigin] = [:]
+    // Kept in arrays rather than dictionaries keyed by the enum or by an optional: each new generic instantiation
+    // with a Hashable key costs the runtime a scan of the conformance tables at its first use, ~0.2 ms apiece.
+    private var summaries: [KernelLogSummary?] = Array(repeating: nil, count: KernelLogKind.allCases.count)
+    private var origins: [TableFullOrigin] = []
     private var reasons: [String: InvalidReasonCount] = [:]
     /// A rate-limit line waiting to see whether the next record is a conntrack one.
     private var pendingRateLimit: KernelLogLine?
@@ -43,14 +45,15 @@ public struct KernelLogCollector: Sendable {
 
     public var log: KernelLog {
         var log = result
-        log.kinds = KernelLogKind.allCases.compactMap { summaries[$0] }
-        log.tableFullByNetns = origins.values.sorted { ($0.netns ?? 0) < ($1.netns ?? 0) }
+        log.kinds = summaries.compactMap { $0 }
+        log.tableFullByNetns = origins.sorted { ($0.netns ?? 0) < ($1.netns ?? 0) }
         log.invalidReasons = reasons.values.sorted { ($0.count, $1.proto, $1.reason) > ($1.count, $0.proto, $0.reason) }
         return log
     }
 
     private mutating func record(_ kind: KernelLogKind, _ line: KernelLogLine) {
-        var summary = summaries[kind] ?? KernelLogSummary(kind: kind)
+        let slot = KernelLogKind.allCases.firstIndex(of: kind)!
+        var summary = summaries[slot] ?? KernelLogSummary(kind: kind)
         summary.count += 1
         if let s = line.seconds {
             if summary.firstSeconds == nil { summary.firstSeconds = s }
@@ -58,14 +61,16 @@ public struct KernelLogCollector: Sendable {
         }
         summary.recent.append(line)
         if summary.recent.count > KernelLogSummary.recentLimit { summary.recent.removeFirst() }
-        summaries[kind] = summary
+        summaries[slot] = summary
 
         switch kind {
         case .tableFull:
-            var origin = origins[line.netns] ?? TableFullOrigin(netns: line.netns, count: 0, lastSeconds: nil)
-            origin.count += 1
-            origin.lastSeconds = line.seconds ?? origin.lastSeconds
-            origins[line.netns] = origin
+            let at = origins.firstIndex { $0.netns == line.netns } ?? {
+                origins.append(TableFullOrigin(netns: line.netns, count: 0, lastSeconds: nil))
+                return origins.count - 1
+            }()
+            origins[at].count += 1
+            origins[at].lastSeconds = line.seconds ?? origins[at].lastSeconds
         case .invalid:
             guard let proto = line.proto, let reason = line.detail.map(Self.foldDigits) else { break }
             let key = "\(proto) \(reason)"
@@ -89,28 +94,31 @@ public struct KernelLogCollector: Sendable {
         let text = message.trimmingWhitespace()
         var line = KernelLogLine(seconds: seconds, text: text)
 
-        if text.contains("expectation table full") { return (.expectationTableFull, line) }
-        if text.contains("nf_conntrack"), let full = text.firstRange(of: "table full") {
-            let after = text[full.upperBound...]
-            if after.hasPrefix(" in netns ") {
-                line.netns = UInt64(after.dropFirst(" in netns ".count).prefix { $0.isNumber })
+        let utf8 = Array(text.utf8)
+        func after(_ needle: StaticString) -> Substring? {
+            utf8.withUnsafeBytes { Bytes.end(of: needle, in: $0) }.map { Substring(text.utf8[text.utf8.index(text.utf8.startIndex, offsetBy: $0)...]) }
+        }
+        func has(_ needle: StaticString) -> Bool { utf8.withUnsafeBytes { Bytes.contains($0, needle) } }
+        if has("expectation table full") { return (.expectationTableFull, line) }
+        if has("nf_conntrack"), let rest = after("table full") {
+            if rest.hasPrefix(" in netns ") {
+                line.netns = UInt64(rest.dropFirst(" in netns ".count).prefix { $0.isNumber })
             }
             return (.tableFull, line)
         }
-        if text.contains("automatic helper assignment is deprecated")
-            || text.contains("default automatic helper assignment has been turned off") {
+        if has("automatic helper assignment is deprecated") || has("default automatic helper assignment has been turned off") {
             return (.helperAssignment, line)
         }
-        if let r = text.firstRange(of: "xt_CT: No such helper") {
-            var helper = Substring(String(text[r.upperBound...]).trimmingWhitespace())
+        if let rest = after("xt_CT: No such helper") {
+            var helper = Substring(String(rest).trimmingWhitespace())
             while helper.first == "\"" { helper.removeFirst() }
             while helper.last == "\"" { helper.removeLast() }
             line.helper = String(helper)
             return (.noSuchHelper, line)
         }
-        if text.contains("nf_conntrack: falling back to vmalloc") { return (.vmallocFallback, line) }
-        if let r = text.firstRange(of: "net_ratelimit: "), text.hasSuffix("callbacks suppressed") {
-            line.suppressed = Int(text[r.upperBound...].prefix { $0.isNumber })
+        if has("nf_conntrack: falling back to vmalloc") { return (.vmallocFallback, line) }
+        if let rest = after("net_ratelimit: "), text.hasSuffix("callbacks suppressed") {
+            line.suppressed = Int(rest.prefix { $0.isNumber })
             return (.rateLimited, line)
         }
         if text.hasPrefix("TRACE: ") {
@@ -132,10 +140,11 @@ public struct KernelLogCollector: Sendable {
 
     static func mayBeConntrack(_ message: String) -> Bool {
         var message = message
-        return message.withUTF8 { utf8 in
-            let bytes = UnsafeRawBufferPointer(utf8)
-            return markers.contains { Bytes.contains(bytes, $0) }
-        }
+        return message.withUTF8 { mayBeConntrack(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    static func mayBeConntrack(bytes: UnsafeRawBufferPointer) -> Bool {
+        markers.contains { Bytes.contains(bytes, $0) }
     }
 
     /// `nf_ct_proto_6: <reason> IN=…`, `nf_ct_tcp: <reason>`, `nf_ct_ftp: dropping packet: <why>`.
@@ -147,7 +156,9 @@ public struct KernelLogCollector: Sendable {
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else { return nil }
         var message = String(rest[rest.index(after: colon)...]).trimmingWhitespace()
         // nf_log_syslog appends the packet (`IN=… OUT=… SRC=…`) after the prefix.
-        if let dump = message.firstRange(of: " IN=") { message = String(message[..<dump.lowerBound]).trimmingWhitespace() }
+        if let dump = Array(message.utf8).withUnsafeBytes({ Bytes.start(of: " IN=", in: $0) }) {
+            message = String(Substring(message.utf8.prefix(dump))).trimmingWhitespace()
+        }
         else if message.hasPrefix("IN=") { message = "" }
         var line = base
 

@@ -85,14 +85,19 @@ public struct KernelLogProbe: Probe {
         }
     }
 
-    /// `prio,seq,usec,flags[,…];message` followed by dictionary lines that start with a space.
+    /// `prio,seq,usec,flags[,…];message` followed by dictionary lines that start with a space. Read as bytes: a
+    /// message no conntrack line could be comes back empty, without a String made of it (most of the log).
     static func parseKmsgRecord(_ bytes: ArraySlice<UInt8>) -> (seconds: Double, message: String)? {
         guard let semicolon = bytes.firstIndex(of: UInt8(ascii: ";")) else { return nil }
-        let header = String(decoding: bytes[bytes.startIndex..<semicolon], as: UTF8.self).split(separator: ",")
-        guard header.count >= 3, let usec = UInt64(header[2]) else { return nil }
+        let fields = bytes[bytes.startIndex..<semicolon].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+        guard fields.count >= 3, !fields[2].isEmpty, fields[2].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              fields[2].count <= 19 else { return nil }
+        let usec = fields[2].reduce(UInt64(0)) { $0 * 10 + UInt64($1 - UInt8(ascii: "0")) }
         let body = bytes[(semicolon + 1)...]
         let end = body.firstIndex(of: UInt8(ascii: "\n")) ?? body.endIndex
-        return (Double(usec) / 1_000_000, String(decoding: body[body.startIndex..<end], as: UTF8.self))
+        let message = body[body.startIndex..<end]
+        let mayMatter = message.withUnsafeBytes { KernelLogCollector.mayBeConntrack(bytes: $0) }
+        return (Double(usec) / 1_000_000, mayMatter ? String(decoding: message, as: UTF8.self) : "")
     }
 
     /// dmesg (`[ 1234.567890] message`), syslog (`Feb 11 18:58:28 host kernel: [ 1234.567890] message`) and

@@ -25,13 +25,16 @@ public struct RulesetProbe: CommandProbe {
 
     public final class Sink {
         let saves = saveTools.map { _ in IptablesSaveReader() }
+        /// Save tools not run because the kernel shows they have no table to list, with the source that says so.
+        var empty: [RulesetSource?] = saveTools.map { _ in nil }
         var nftJSON: [UInt8] = []
     }
 
     public func commands(_ context: ProbeContext) -> (sink: Sink, commands: [StreamedCommand]) {
         let sink = Sink()
-        var commands = zip(Self.saveTools, sink.saves).map { tool, reader in
-            StreamedCommand([tool.1 + "-save"], timeout: Self.timeout) { reader.feed($0) }
+        if context.host.isLive { sink.empty = Self.emptyBackends(context.host) }
+        var commands = zip(Self.saveTools, sink.saves).enumerated().filter { sink.empty[$0.offset] == nil }.map { _, tool in
+            StreamedCommand([tool.0.1 + "-save"], timeout: Self.timeout) { tool.1.feed($0) }
         }
         if !context.host.isLive {
             commands.append(StreamedCommand(Self.nftCommand, timeout: Self.timeout) { sink.nftJSON.append(contentsOf: $0) })
@@ -39,13 +42,53 @@ public struct RulesetProbe: CommandProbe {
         return (sink, commands)
     }
 
+    /// Legacy tables exist only as the names in /proc/net/ip_tables_names (ip6_tables_names), and iptables-nft's
+    /// only as nf_tables tables of its family named filter, nat, mangle, raw or security. Where the kernel shows
+    /// none, the save tool would print nothing: it is not started (a fresh namespace then starts no tool at all),
+    /// and the source says where the answer came from. Anything unclear (a file not readable, nf_tables refusing)
+    /// leaves the tool to run and answer for itself.
+    static func emptyBackends(_ host: HostRoot) -> [RulesetSource?] {
+        var empty: [RulesetSource?] = saveTools.map { _ in nil }
+        for (index, (family, command)) in saveTools.enumerated() where command.hasSuffix("-legacy") {
+            let names = family == "ip" ? "/proc/net/ip_tables_names" : "/proc/net/ip6_tables_names"
+            switch host.read(names) {
+            case .value(let text) where text.allSatisfy(\.isWhitespace):
+                empty[index] = RulesetSource(backend: .iptablesLegacy, origin: names + " (no \(command) table)", rules: .value(0))
+            case .absent:
+                empty[index] = RulesetSource(backend: .iptablesLegacy, origin: names + " (no x_tables here)", rules: .value(0))
+            default:
+                break
+            }
+        }
+        if case .value(let tables) = NftablesNetlink.tables() {
+            for (index, (family, command)) in saveTools.enumerated() where command.hasSuffix("-nft") {
+                guard !Self.xtablesNames.contains(where: { tables.contains(NftCollector.key(family, $0)) }) else { continue }
+                empty[index] = RulesetSource(
+                    backend: .iptablesNft, origin: "nf_tables (no \(family) table named \(xtablesNames.joined(separator: ", ")))",
+                    rules: .value(0))
+            }
+        }
+        return empty
+    }
+
+    /// The tables iptables-nft (and iptables-legacy) can hold.
+    static let xtablesNames = ["filter", "nat", "mangle", "raw", "security"]
+
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
-        let (sink, results) = commandResults(context)
+        let (sink, ran) = commandResults(context)
+        // Results in tool order, with the tools not run answered by the kernel.
+        var remaining = ran[...]
+        let results = Self.saveTools.indices.map { i in sink.empty[i] == nil ? remaining.popFirst()! : .success(StreamedResult(exitStatus: 0)) }
         var ruleset = Ruleset()
         var iptablesNftTables: Set<String> = []
         for (offset, family) in ["ip", "ip6"].enumerated() {
             let runs = (0..<2).map { i in (tool: Self.saveTools[offset * 2 + i].1, reader: sink.saves[offset * 2 + i], result: results[offset * 2 + i]) }
             iptablesNftTables.formUnion(readIptables(family: family, runs, context: context, into: &ruleset))
+        }
+        for (index, source) in sink.empty.enumerated() {
+            // The runs read nothing: their sources take the kernel's word, in place.
+            guard let source else { continue }
+            if let at = ruleset.sources.firstIndex(where: { $0.origin == Self.saveTools[index].1 + "-save" }) { ruleset.sources[at] = source }
         }
         if context.host.isLive {
             NftablesNetlink.read(skipping: iptablesNftTables, into: &ruleset)
@@ -54,7 +97,7 @@ public struct RulesetProbe: CommandProbe {
                 ruleset.sources.append(RulesetSource(backend: .nftables, origin: "nft", rules: .absent("nft is not installed")))
             }
         } else {
-            readNftJSON(sink.nftJSON, results[4], skipping: iptablesNftTables, into: &ruleset)
+            readNftJSON(sink.nftJSON, remaining.popFirst()!, skipping: iptablesNftTables, into: &ruleset)
             readSosListings(context.host, into: &ruleset)
         }
         snapshot.ruleset = ruleset

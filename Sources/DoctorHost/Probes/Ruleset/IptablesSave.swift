@@ -331,11 +331,21 @@ enum Bytes {
     }
 
     static func contains(_ bytes: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
+        start(of: needle, in: bytes) != nil
+    }
+
+    /// The offset where `needle` first starts in `bytes`.
+    static func start(of needle: StaticString, in bytes: UnsafeRawBufferPointer) -> Int? {
         let n = UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
-        guard n.count > 0, bytes.count >= n.count else { return n.count == 0 }
+        guard n.count > 0, bytes.count >= n.count else { return n.count == 0 ? 0 : nil }
         for i in 0...(bytes.count - n.count) where bytes[i] == n[0] {
-            if bytes[i..<(i + n.count)].elementsEqual(n) { return true }
+            if bytes[i..<(i + n.count)].elementsEqual(n) { return i }
         }
-        return false
+        return nil
+    }
+
+    /// The offset just after the first `needle` in `bytes`.
+    static func end(of needle: StaticString, in bytes: UnsafeRawBufferPointer) -> Int? {
+        start(of: needle, in: bytes).map { $0 + needle.utf8CodeUnitCount }
     }
 }

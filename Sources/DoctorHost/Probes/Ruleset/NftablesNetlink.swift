@@ -28,6 +28,20 @@ enum NftablesNetlink {
         }
     }
 
+    /// Every nf_tables table of this namespace, as "family name" (`NftCollector.key`).
+    static func tables() -> Reading<[String]> {
+        do {
+            var session = try NftablesSession()
+            var tables: [String] = []
+            try session.dump(.getTable) { family, attributes in
+                if let familyName = familyNames[family], let name = attributes[1]?.string { tables.append(NftCollector.key(familyName, name)) }
+            }
+            return .value(tables)
+        } catch {
+            return CtnetlinkAccess.reading(error)
+        }
+    }
+
     /// Reads every table not in `skipping` ("family table") into `ruleset`, with one source saying how many rules
     /// it read or why it could not. A ruleset that changed while it was read (the generation moved) is read again,
     /// up to three times.
