@@ -22,7 +22,7 @@ struct IptablesSave: Equatable {
     static func words(_ text: String) -> [String] {
         var words = IptablesWords()
         var text = text
-        text.withUTF8 { words.split(UnsafeRawBufferPointer($0)) }
+        text.withUTF8 { _ = words.split(UnsafeRawBufferPointer($0)) }
         return words.strings
     }
 

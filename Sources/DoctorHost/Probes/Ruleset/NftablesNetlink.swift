@@ -78,6 +78,8 @@ enum NftablesNetlink {
     }
 
     private struct Reader {
+        /// Above this many chains a table's rules are dumped chain by chain.
+        static let chainsForOneDump = 200
         let skipping: Set<String>
         var helperObjects: [String: Set<String>] = [:]
         var deferred: [Deferred] = []
@@ -94,11 +96,13 @@ enum NftablesNetlink {
                 if let name = attributes[1]?.string { tables.append((family, name)) }
             }
             let skipping = self.skipping
+            var chains: [String: [String]] = [:]
             try session.dump(.getChain) { family, a in
                 guard let familyName = familyNames[family], let table = a[1]?.string, let name = a[3]?.string,
                       !skipping.contains(NftCollector.key(familyName, table)) else { return }
                 let hook = a[4]?.nested[1].map { hookName($0.bigEndian, family: familyName) }
                 collector.add(NftRuleset.Chain(family: familyName, table: table, name: name, hook: hook))
+                chains[NftCollector.key(familyName, table), default: []].append(name)
             }
             var helpers: [String: Set<String>] = [:]
             try session.dump(.getObject) { family, a in
@@ -115,8 +119,19 @@ enum NftablesNetlink {
             helperObjects = helpers
             for (family, table) in tables {
                 guard let familyName = familyNames[family], !skipping.contains(NftCollector.key(familyName, table)) else { continue }
-                try session.dump(.getRule, family: family, filter: [(1, table)]) { _, a in
-                    rule(a, family: familyName, into: &collector)
+                // The kernel resumes a dump by counting the rules it already sent from the start of the table, so
+                // one dump of a table of many chains costs the square of its rules (a second and more for
+                // kube-proxy's 40,000); a dump per chain finds the chain by its hash and counts only its own.
+                let names = chains[NftCollector.key(familyName, table)] ?? []
+                let tableAttribute: (type: UInt16, value: String) = (1, table)
+                var filters = [[tableAttribute]]
+                if names.count > Self.chainsForOneDump {
+                    filters = names.map { chain -> [(type: UInt16, value: String)] in [tableAttribute, (2, chain)] }
+                }
+                for filter in filters {
+                    try session.dump(.getRule, family: family, filter: filter) { _, a in
+                        rule(a, family: familyName, into: &collector)
+                    }
                 }
             }
             try resolve(&session, into: &collector)
