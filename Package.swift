@@ -32,15 +32,20 @@ let package = Package(
         // The policy file's YAML parser, apart from DoctorKit so Yams (and the CoreFoundation it brings) stays out of the engine.
         .target(name: "PolicyFile", dependencies: ["DoctorKit", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(name: "Checks", dependencies: ["DoctorKit"], path: "Checks", swiftSettings: swiftSettings),
+        // The wizard's pure part: cards, flows, trace and INVALID analysis. No I/O.
+        .target(name: "Wizard", dependencies: ["DoctorKit", "Checks"], swiftSettings: swiftSettings),
+        // The wizard on a host: terminal, signals, listeners, journaled temporary changes.
+        .target(name: "WizardHost", dependencies: ["Wizard", "DoctorKit", "Checks", "Netfilter"], swiftSettings: swiftSettings),
         .target(
             name: "CTDoctorCLI",
-            dependencies: ["DoctorKit", "Checks", "PolicyFile", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["DoctorKit", "Checks", "PolicyFile", "Wizard", "WizardHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "ctdoctor", dependencies: ["CTDoctorCLI"], swiftSettings: swiftSettings),
         .testTarget(name: "DoctorKitTests", dependencies: ["DoctorKit", "PolicyFile"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "DoctorKit"], swiftSettings: swiftSettings),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter"], swiftSettings: swiftSettings),
+        .testTarget(name: "WizardTests", dependencies: ["Wizard", "DoctorKit"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["CTDoctorCLI", "DoctorKit", "Checks"], swiftSettings: swiftSettings),
     ]
 )
