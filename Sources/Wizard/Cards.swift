@@ -120,7 +120,7 @@ public struct FlowCard: Card {
 
     public func unattended(takeSteps: Bool) -> Input {
         switch machine.current?.kind {
-        case .question?: return .end  // a flag was needed: the driver says which
+        case .question?: return .line("")  // the default; a required field refuses it and the driver stops
         case .show?: return .key("\r")
         case .propose?, .confirm?: return .key(takeSteps ? "r" : "s")
         case .auto?, nil: return .key("\r")

@@ -60,7 +60,7 @@ public struct PacketHeader: Sendable, Codable, Equatable, Hashable {
     public var to: String { Self.endpoint(destination, destinationPort) }
     public var description: String { "\(proto) \(from) → \(to)" + (tcpFlags.map { " [\($0)]" } ?? "") }
 
-    static func endpoint(_ address: String, _ port: UInt16?) -> String {
+    public static func endpoint(_ address: String, _ port: UInt16?) -> String {
         guard let port else { return address }
         return address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
