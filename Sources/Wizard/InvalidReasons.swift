@@ -33,7 +33,7 @@ public enum InvalidKind: String, Sendable, Codable, CaseIterable {
         else if r.contains("upper bound") || r.contains("lower bound") || r.contains("window") { self = .window }
         else if r.contains("checksum") { self = .checksum }
         else if r.contains("truncated") || r.contains("short") || r.contains("malformed") || r.contains("bad length") { self = .malformed }
-        else if r.contains("state") || r.contains("ignored") || r.contains("rst") || r.contains("challenge") { self = .state }
+        else if r.contains("state") || r.contains("new") || r.contains("ignored") || r.contains("rst") || r.contains("challenge") { self = .state }
         else if r.contains("icmp") { self = .icmp }
         else { self = .other }
     }

@@ -61,7 +61,8 @@ extension TraceResult {
         }
         for (n, path) in analysis.paths.prefix(5).enumerated() {
             out.append("packet \(n + 1)" + (path.first.map { ": \($0.description)" } ?? "") + (path.ids.count > 1 ? " (trace ids \(path.ids.map(String.init).joined(separator: ", ")): looped back)" : ""))
-            for hop in path.hops where hop.place != "inet \(TracePlan.table) pre" && hop.place != "inet \(TracePlan.table) out" {
+            // ctdoctor's own trace chains, and rules the kernel reports without a handle that only continued, say nothing.
+            for hop in path.hops where !hop.place.hasPrefix("inet \(TracePlan.table) ") && !(hop.kind == .rule && hop.ruleHandle == nil && hop.verdict == "continue") {
                 out.append("    \(Clean.line(hop.text)) → \(hop.verdict ?? "?")")
             }
             for rewrite in path.rewrites { out.append("    rewrite: \(Clean.line(rewrite.text))") }

@@ -52,6 +52,8 @@ public struct TraceAnalysis: Sendable, Codable, Equatable {
         public var rewrites: [Rewrite]
         public var fate: Fate
         public var first: PacketHeader?
+        /// The first event was in ctdoctor's output trace chain: a packet this host sent.
+        public var startedLocally: Bool
 
         /// "dropped by `inet f inp: tcp dport 2222 drop` (handle 2), after DNAT 8080 → 127.0.0.1:2222 in ip nat out".
         public var verdict: String {
@@ -82,15 +84,21 @@ public struct TraceAnalysis: Sendable, Codable, Equatable {
                 Hop(place: $0.place, ruleHandle: $0.ruleHandle, rule: rules.rule(for: $0), kind: $0.kind, verdict: $0.verdict, packet: $0.packet)
             }
             let firstHeader = group.compactMap(\.packet).first
-            // Loopback: a new id whose first header is where an earlier, accepted path left off.
-            if let firstHeader, let i = paths.lastIndex(where: { $0.fate == .accepted && $0.hops.compactMap(\.packet).last == firstHeader }) {
+            // Loopback: a packet ctdoctor's output chain marked comes back in through lo under a new id. Its source
+            // (address, port) is the client's, which DNAT leaves alone; the first such id continues that path.
+            let local = group.first.map { $0.table == TracePlan.table && $0.chain == "out" } ?? false
+            if !local, let firstHeader,
+               let i = paths.lastIndex(where: { path in
+                   path.ids.count == 1 && path.fate == .accepted && path.startedLocally
+                       && path.first.map { $0.proto == firstHeader.proto && $0.source == firstHeader.source && $0.sourcePort == firstHeader.sourcePort } == true
+               }) {
                 paths[i].ids.append(id)
                 paths[i].hops += hops
                 paths[i].rewrites = Self.rewrites(paths[i].hops)
                 paths[i].fate = Self.fate(paths[i].hops)
                 continue
             }
-            paths.append(Path(ids: [id], hops: hops, rewrites: Self.rewrites(hops), fate: Self.fate(hops), first: firstHeader))
+            paths.append(Path(ids: [id], hops: hops, rewrites: Self.rewrites(hops), fate: Self.fate(hops), first: firstHeader, startedLocally: local))
         }
         self.paths = paths
     }

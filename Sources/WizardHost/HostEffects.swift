@@ -79,13 +79,26 @@ public final class HostEffects: @unchecked Sendable {
         }
     }
 
-    func applyFix(_ items: [FixPlan.Item]) -> EffectResult {
+    func applyFix(_ proposed: [FixPlan.Item]) -> EffectResult {
+        let items = proposed.map(Self.removingCreatedTables)
         let failure = make(items)
         if failure == nil { fixActions += items.map(\.step.action) }
         let after = findings(Array(Set(items.map(\.checkID))), on: snapshot())
         var recheck: [String: String] = [:]
         for f in after { recheck[f.id] = f.status.rawValue }
         return .fixed(FixResult(applied: failure == nil ? items.map { FixScript.line(for: $0.step) } : [], failure: failure, recheck: recheck))
+    }
+
+    /// `nft add table F T` is undone by nothing in a fix (the table may hold earlier fixes); the wizard promises the
+    /// ruleset back as it was, so when the table does not exist yet, its undo deletes it.
+    static func removingCreatedTables(_ item: FixPlan.Item) -> FixPlan.Item {
+        guard case .command(let argv) = item.step.action, argv.count == 5, argv[0] == "nft", argv[1] == "add", argv[2] == "table",
+              item.step.undo == [] else { return item }
+        let exists = (try? SystemCommandRunner().run(["nft", "list", "table", argv[3], argv[4]], timeout: 10).get().exitStatus) == 0
+        guard !exists else { return item }
+        var changed = item
+        changed.step.undo = ["nft", "delete", "table", argv[3], argv[4]]
+        return changed
     }
 
     func locate(_ destination: String) -> EffectResult {
