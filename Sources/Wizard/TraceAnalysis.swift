@@ -47,16 +47,41 @@ public struct TraceAnalysis: Sendable, Codable, Equatable {
     }
 
     public struct Path: Sendable, Codable, Equatable {
-        public var ids: [UInt32]
-        public var hops: [Hop]
-        public var rewrites: [Rewrite]
-        public var fate: Fate
+        public private(set) var ids: [UInt32]
+        public private(set) var hops: [Hop]
+        public private(set) var rewrites: [Rewrite]
+        public private(set) var fate: Fate
         public var first: PacketHeader?
         /// The first event was in ctdoctor's output trace chain: a packet this host sent.
         public var startedLocally: Bool
 
         /// "dropped by `inet f inp: tcp dport 2222 drop` (handle 2), after DNAT 8080 → 127.0.0.1:2222 in ip nat out".
-        public var verdict: String {
+        public private(set) var verdict = ""
+
+        init(ids: [UInt32], hops: [Hop], first: PacketHeader?, startedLocally: Bool) {
+            self.ids = ids
+            self.hops = hops
+            self.first = first
+            self.startedLocally = startedLocally
+            rewrites = []
+            fate = .unknown
+            settle()
+        }
+
+        /// Joins the hops of a later trace id (the packet after a loopback re-entry).
+        mutating func append(_ id: UInt32, _ more: [Hop]) {
+            ids.append(id)
+            hops += more
+            settle()
+        }
+
+        private mutating func settle() {
+            rewrites = TraceAnalysis.rewrites(hops)
+            fate = TraceAnalysis.fate(hops)
+            verdict = describe()
+        }
+
+        private func describe() -> String {
             let after = rewrites.isEmpty ? "" : ", after " + rewrites.map(\.text).joined(separator: ", then ")
             switch fate {
             case .dropped(let hop):
@@ -92,13 +117,10 @@ public struct TraceAnalysis: Sendable, Codable, Equatable {
                    path.ids.count == 1 && path.fate == .accepted && path.startedLocally
                        && path.first.map { $0.proto == firstHeader.proto && $0.source == firstHeader.source && $0.sourcePort == firstHeader.sourcePort } == true
                }) {
-                paths[i].ids.append(id)
-                paths[i].hops += hops
-                paths[i].rewrites = Self.rewrites(paths[i].hops)
-                paths[i].fate = Self.fate(paths[i].hops)
+                paths[i].append(id, hops)
                 continue
             }
-            paths.append(Path(ids: [id], hops: hops, rewrites: Self.rewrites(hops), fate: Self.fate(hops), first: firstHeader, startedLocally: local))
+            paths.append(Path(ids: [id], hops: hops, first: firstHeader, startedLocally: local))
         }
         self.paths = paths
     }

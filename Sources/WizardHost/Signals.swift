@@ -28,6 +28,11 @@ public enum Signals {
             action.sa_flags = 0  // no SA_RESTART: a blocking read returns EINTR
             sigaction(signal, &action, nil)
         }
+        // A parent may hand down a mask that blocks them (test runners do): then they would never arrive.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signal in watched { sigaddset(&unblock, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// The signal caught, or 0.
