@@ -60,13 +60,14 @@ struct FixCommand: ParsableCommand {
     }
 
     func run() throws {
-        let host = try source.hostRoot()
+        let opened = try source.open()
+        let host = opened.host
         if undo { return try runUndo(host) }
         let ids = SelectionOptions.split(only)
         if let unknown = CheckEngine.unknownIDs(ids, in: Catalog.all).first {
             throw InputError("--only: unknown check id '\(unknown)' (`ctdoctor checks` lists them)")
         }
-        let snap = try snapshot.map { path throws(InputError) in try SnapshotFile.load(path) } ?? source.takeSnapshot()
+        let snap = try snapshot.map { path throws(InputError) in try SnapshotFile.load(path) } ?? opened.takeSnapshot()
         let findings = CheckEngine.run(Catalog.all, on: snap)
         var plan = FixPlan(findings: findings, only: ids.isEmpty ? nil : Set(ids),
                            includeDisruptive: includeDisruptive, initialNamespace: snap.host.netns.initial)
@@ -130,7 +131,7 @@ struct FixCommand: ParsableCommand {
             throw ExitCode(3)
         }
         print("Applied \(outcome.applied) step(s)\(outcome.declined > 0 ? ", declined \(outcome.declined)" : ""). Undo with: ctdoctor fix --undo \(ShellQuote.quote(path))")
-        let after = CheckEngine.run(Catalog.all, on: try source.takeSnapshot())
+        let after = CheckEngine.run(Catalog.all, on: try source.open().takeSnapshot())
         let fixed = Set(plan.steps.map(\.checkID)).sorted()
         for id in fixed {
             print("  \(id): \(after.first { $0.id == id }?.status.rawValue ?? "?") now")
