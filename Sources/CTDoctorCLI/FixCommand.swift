@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checks
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import Foundation
 
 struct FixCommand: ParsableCommand {
@@ -59,14 +60,14 @@ struct FixCommand: ParsableCommand {
     }
 
     func run() throws {
-        let host = try source.hostRoot()
-        let session = FixSession(host: host, log: { print("  " + $0) })
+        let opened = try source.open()
+        let session = FixSession(source: opened, log: { print("  " + $0) })
         if undo { return try runUndo(session) }
         let ids = SelectionOptions.split(only)
         if let unknown = CheckEngine.unknownIDs(ids, in: Catalog.all).first {
             throw InputError("--only: unknown check id '\(unknown)' (`ctdoctor checks` lists them)")
         }
-        let snap = try snapshot.map { path throws(InputError) in try SnapshotFile.load(path) } ?? source.takeSnapshot()
+        let snap = try snapshot.map { path throws(InputError) in try SnapshotFile.load(path) } ?? opened.takeSnapshot()
         let (plan, warnings) = try FixSession.plan(
             findings: CheckEngine.run(Catalog.all, on: snap), snapshot: snap, only: ids.isEmpty ? nil : Set(ids),
             includeDisruptive: includeDisruptive, persist: persist)
@@ -110,7 +111,7 @@ struct FixCommand: ParsableCommand {
             throw ExitCode(3)
         }
         print("Applied \(outcome.applied) step(s)\(outcome.declined > 0 ? ", declined \(outcome.declined)" : ""). Undo with: ctdoctor fix --undo \(ShellQuote.quote(path))")
-        let after = CheckEngine.run(Catalog.all, on: try source.takeSnapshot())
+        let after = CheckEngine.run(Catalog.all, on: try source.open().takeSnapshot())
         for (id, status) in FixSession.recheck(plan, findings: after) {
             print("  \(id): \(status?.rawValue ?? "?") now")
         }

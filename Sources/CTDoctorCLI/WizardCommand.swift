@@ -1,5 +1,6 @@
 import ArgumentParser
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import Foundation
 import Wizard
 import WizardHost
@@ -58,7 +59,7 @@ struct WizardCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let netns { try NetworkNamespaces.enter(try NetworkNamespaces.resolve(netns)) }
+        let source = try HostSource.open(root: nil, sos: nil, netns: netns)
         let interactive = !yes && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 && format == .text
         let request = try request()
         let root: any Card
@@ -78,7 +79,7 @@ struct WizardCommand: ParsableCommand {
         let options = WizardDriver.Options(
             interactive: interactive, takeSteps: yes, palette: Palette(enabled: wantsColour), json: format == .json,
             transcript: transcript, keepFixes: keepFixes)
-        let effects = HostEffects(toolVersion: CTDoctorVersion.current, journalPath: journal)
+        let effects = HostEffects(source: source, journalPath: journal)
         let status = WizardDriver(options: options, effects: effects, terminal: Terminal()).run(root)
         if status != 0 { throw ExitCode(status) }
     }

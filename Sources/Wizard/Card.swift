@@ -1,5 +1,5 @@
 import Foundation
-import DoctorKit
+import DoctorCore
 
 /// What a person (or an unattended run) gives a card.
 public enum Input: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import DoctorKit
+import DoctorCore
 
 /// The symptom menu.
 public struct MenuCard: Card {

@@ -1,5 +1,5 @@
 import Foundation
-import DoctorKit
+import DoctorCore
 
 /// Something a card asks the driver to do on the host. Cards stay pure: they describe the effect, the driver
 /// performs it (journaling every change first) and hands back an `EffectResult`.

@@ -1,5 +1,5 @@
 import Foundation
-import DoctorKit
+import DoctorCore
 
 /// One step of a flow, as data.
 public struct Step: Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import DoctorKit
+import DoctorCore
 
 /// The result of a wizard run as one JSON document (`--format json`): steps, evidence, trace paths, reasons,
 /// changes made and undone.

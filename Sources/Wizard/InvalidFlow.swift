@@ -1,5 +1,5 @@
 import Foundation
-import DoctorKit
+import DoctorCore
 
 public enum InvalidFlow {
     static let checks = ["logging.log-invalid", "logging.backend", "logging.module", "logging.all-netns", "tcp.be-liberal",

@@ -1,5 +1,5 @@
 import Foundation
-import DoctorKit
+import DoctorCore
 
 /// table-full, helpers, events and stuck: existing probes and checks, in the flow's order.
 public enum OtherFlows {

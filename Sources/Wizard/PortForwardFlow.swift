@@ -1,5 +1,5 @@
 import Foundation
-import DoctorKit
+import DoctorCore
 
 public enum PortForwardFlow {
     static let checks = ["rules.invalid-drop", "rules.backend-mix", "rules.trace-leftover", "table.usage", "table.drops",

@@ -1,6 +1,6 @@
 import Foundation
 import Checks
-import DoctorKit
+import DoctorCore
 
 /// Stage builders every flow shares: run checks, show them, propose their fixes, escalate.
 enum Stages {

@@ -1,5 +1,5 @@
 import Foundation
-import DoctorKit
+import DoctorCore
 
 /// The scoped trace: ctdoctor's own nftables table with a `meta nftrace set 1` rule behind the person's match on
 /// prerouting and output, at priority -300 (raw), before conntrack (-200) and NAT see the packet.

@@ -1,5 +1,6 @@
 import Checks
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import Foundation
 import Wizard
 
@@ -7,7 +8,7 @@ import Wizard
 /// through `TemporaryChanges`, journaled before it is made.
 public final class HostEffects: @unchecked Sendable {
     public let session: FixSession
-    let toolVersion: String
+    let source: HostSource
     let journalPath: String?
     /// Lines for the person (the journal's path) that the driver prints after the effect.
     public private(set) var notes: [String] = []
@@ -16,16 +17,15 @@ public final class HostEffects: @unchecked Sendable {
     public private(set) var fixActions: [RemediationStep.Action] = []
     private var baseline: HostSnapshot?
 
-    public init(toolVersion: String, journalPath: String?) {
-        self.toolVersion = toolVersion
+    /// `source` is the live host, already in the namespace `--netns` named.
+    public init(source: HostSource, journalPath: String?) {
+        self.source = source
         self.journalPath = journalPath
-        session = FixSession(host: HostRoot("/"), log: { _ in })
+        session = FixSession(source: source, log: { _ in })
     }
 
     public func snapshot(sample: Double = 0, deep: Bool = false) -> HostSnapshot {
-        let context = ProbeContext(host: HostRoot("/"), runner: SystemCommandRunner(), toolVersion: toolVersion,
-                                   now: WizardClock.now(), sampleSeconds: sample, deep: deep, dumpProgress: nil)
-        let snap = SnapshotTaker.take(context)
+        let snap = source.takeSnapshot(now: WizardClock.now(), sample: sample, deep: deep)
         if baseline == nil { baseline = snap }
         return snap
     }
