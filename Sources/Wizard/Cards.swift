@@ -55,12 +55,12 @@ public struct FlowCard: Card {
 
     public func render(_ p: Palette) -> String {
         guard let step = machine.current else { return "" }
+        if case .question(let field) = step.kind { return p.bold("▸ ") + "\(field.question) [\(field.flag)]: " }
         var lines = [p.bold("▸ \(step.title)")]
         lines += step.lines.map { "  " + $0 }
         switch step.kind {
         case .auto: break
-        case .question(let field):
-            lines.append("  \(field.question) [\(field.flag)]: ")
+        case .question: break
         case .propose(let effect):
             let changes = effect.changes
             if !changes.isEmpty {

@@ -64,15 +64,24 @@ public final class WizardDriver {
                 effects.takeNotes().forEach { say("  " + $0) }
                 if Signals.pending != 0 { break loop }
                 if case .failed(let why) = result { say("  " + options.palette.red("failed: \(Clean.line(why))")) }
+                if case .fixed(let fix) = result {
+                    fix.applied.forEach { say("  applied and verified: " + Clean.line($0)) }
+                    if let failure = fix.failure { say("  " + options.palette.red("failed: \(Clean.line(failure))")) }
+                    fix.recheck.keys.sorted().forEach { say("  re-check: \($0): \(fix.recheck[$0] ?? "?") now") }
+                }
                 stack.deliver(result)
             case .show(let card):
                 let shown = card.render(options.palette)
                 say(options.interactive ? shown : shown.split(separator: "\n", omittingEmptySubsequences: false)
-                    .filter { !$0.contains("uit: ") && !$0.contains(" [--") }.joined(separator: "\n"), newline: !options.interactive)
+                    .filter { !$0.contains("uit: ") }.joined(separator: "\n"), newline: !options.interactive)
                 let input: Input?
                 if options.interactive {
                     input = terminal.read(card.mode)
-                    if case .key(let k)? = input { say(k == "\r" || k == "\n" ? "" : String(k).filter { $0.isLetter || $0.isNumber || $0 == "?" }) }
+                    switch input {
+                    case .key(let k)?: say(k == "\r" || k == "\n" ? "" : String(k).filter { $0.isLetter || $0.isNumber || $0 == "?" })
+                    case .line(let text)?: transcript += Clean.line(text) + "\n"  // the terminal echoed it already
+                    default: break
+                    }
                 } else {
                     input = card.unattended(takeSteps: options.takeSteps)
                     say("  → " + Self.describe(input, card: card, takeSteps: options.takeSteps))
