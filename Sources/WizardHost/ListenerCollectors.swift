@@ -183,7 +183,7 @@ struct EventsLiveTest {
         }
         let verdict = seen.contains { $0.hasPrefix("[NEW]") }
             ? "the NEW event arrived: events are delivered in this namespace"
-            : "no NEW event within 2 s: events are off (nf_conntrack_events=0), or the datagram never reached conntrack (is lo up?)"
+            : "no NEW event within 2 s: events are off (nf_conntrack_events=0), no rule in this namespace uses conntrack (then it tracks nothing), or the datagram never left (is lo up?)"
         return .report(lines: [sent] + seen + [verdict], findings: [])
     }
 }
