@@ -27,6 +27,8 @@ struct FixCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Fix only these checks.", valueName: "id"))
     var only: [String] = []
 
+    @OptionGroup var policy: PolicyOption
+
     @Flag(name: .long, help: "Include steps marked disruptive (otherwise they are left commented out).")
     var includeDisruptive = false
 
@@ -63,13 +65,15 @@ struct FixCommand: ParsableCommand {
         let opened = try source.open()
         let session = FixSession(source: opened, log: { print("  " + $0) })
         if undo { return try runUndo(session) }
+        let loadedPolicy = try policy.load(knownChecks: Catalog.all)
         let ids = SelectionOptions.split(only)
-        if let unknown = CheckEngine.unknownIDs(ids, in: Catalog.all).first {
+        let known = Set(Catalog.all.map(\.info.id) + (loadedPolicy.map(PolicyEvaluator.checkInfos) ?? []).map(\.id))
+        if let unknown = ids.first(where: { !known.contains($0) }) {
             throw InputError("--only: unknown check id '\(unknown)' (`ctdoctor checks` lists them)")
         }
         let snap = try snapshot.map { path throws(InputError) in try SnapshotFile.load(path) } ?? opened.takeSnapshot()
         let (plan, warnings) = try FixSession.plan(
-            findings: CheckEngine.run(Catalog.all, on: snap), snapshot: snap, only: ids.isEmpty ? nil : Set(ids),
+            findings: Self.findings(snap, policy: loadedPolicy), snapshot: snap, only: ids.isEmpty ? nil : Set(ids),
             includeDisruptive: includeDisruptive, persist: persist)
         guard apply else {
             let header = FixScript.Header(
@@ -80,10 +84,17 @@ struct FixCommand: ParsableCommand {
             return
         }
         for warning in warnings { CTDoctorCLI.printError("warning: \(warning)") }
-        try runApply(plan, snapshot: snap, session: session)
+        try runApply(plan, snapshot: snap, session: session, source: opened, policy: loadedPolicy)
     }
 
-    private func runApply(_ plan: FixPlan, snapshot snap: HostSnapshot, session: FixSession) throws {
+    /// The built-in findings, and with --policy the policy's own checks (with their fixes) on top.
+    static func findings(_ snap: HostSnapshot, policy: Policy?) -> [Finding] {
+        let builtIn = CheckEngine.run(Catalog.all, on: snap)
+        guard let policy else { return builtIn }
+        return PolicyEvaluator.evaluate(policy, snapshot: snap, findings: builtIn, today: Clock.todayUTC())
+    }
+
+    private func runApply(_ plan: FixPlan, snapshot snap: HostSnapshot, session: FixSession, source opened: HostSource, policy: Policy?) throws {
         guard yes || isatty(STDIN_FILENO) == 1 else {
             throw InputError("--apply: no terminal to confirm each step on; add --yes to apply without asking")
         }
@@ -111,7 +122,7 @@ struct FixCommand: ParsableCommand {
             throw ExitCode(3)
         }
         print("Applied \(outcome.applied) step(s)\(outcome.declined > 0 ? ", declined \(outcome.declined)" : ""). Undo with: ctdoctor fix --undo \(ShellQuote.quote(path))")
-        let after = CheckEngine.run(Catalog.all, on: try source.open().takeSnapshot())
+        let after = Self.findings(opened.takeSnapshot(), policy: policy)
         for (id, status) in FixSession.recheck(plan, findings: after) {
             print("  \(id): \(status?.rawValue ?? "?") now")
         }
