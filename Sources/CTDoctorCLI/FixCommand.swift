@@ -79,9 +79,7 @@ struct FixCommand: ParsableCommand {
                     """)
             }
             let boot = PersistPlan(for: plan, snapshot: snap)
-            for item in boot.steps where !plan.steps.contains(where: { $0.step.action == item.step.action }) {
-                plan.steps.append(item)
-            }
+            for item in boot.steps { plan.append(item) }
             warnings = boot.warnings
         }
         guard apply else {
