@@ -22,13 +22,12 @@ struct ChecksCommand: ParsableCommand {
         switch format {
         case .json:
             let entries = infos.map { Entry(id: $0.id, title: $0.title, weight: $0.weight, rationale: $0.rationale, references: $0.references) }
-            print(try JSONReporter.encode(entries), terminator: "")
+            try StandardOutput.write(try JSONReporter.encode(entries))
         case .text:
             let width = infos.map(\.id.count).max() ?? 0
-            for info in infos {
-                print(info.id.padding(toLength: width + 2, withPad: " ", startingAt: 0)
-                    + String(info.weight).leftPadded(3) + "  " + info.title)
-            }
+            try StandardOutput.write(infos.map { info in
+                info.id.padding(toLength: width + 2, withPad: " ", startingAt: 0) + String(info.weight).leftPadded(3) + "  " + info.title + "\n"
+            }.joined())
         }
     }
 }

@@ -61,6 +61,13 @@ struct FixCommand: ParsableCommand {
 
     func run() throws {
         let host = try source.hostRoot()
+        // One changer per namespace: taken before the snapshot, so a run that waited plans from what the other left.
+        let lock = apply || undo
+            ? try NamespaceLock.acquire(
+                host: host, netns: host.isLive ? HostIdentityProbe.currentNetnsInode() : nil,
+                fallbackFolder: (journal ?? undoJournal).map(OutputFile.folder(of:)), waiting: { CTDoctorCLI.printError("ctdoctor: \($0)") })
+            : nil
+        defer { lock?.release() }
         if undo { return try runUndo(host) }
         let ids = SelectionOptions.split(only)
         if let unknown = CheckEngine.unknownIDs(ids, in: Catalog.all).first {
@@ -87,7 +94,7 @@ struct FixCommand: ParsableCommand {
                 hostname: snap.host.hostname.value ?? "?", kernel: snap.host.kernelRelease.value ?? "?",
                 netns: Self.describe(snap.host.netns), time: snap.takenAt)
             let script = FixScript.render(plan, header: header, warnings: warnings)
-            if let output { try OutputFile.write(script, to: output) } else { print(script, terminator: "") }
+            if let output { try OutputFile.write(script, to: output) } else { try StandardOutput.write(script) }
             return
         }
         for warning in warnings { CTDoctorCLI.printError("warning: \(warning)") }
@@ -120,6 +127,7 @@ struct FixCommand: ParsableCommand {
         print("")
         if let failure = outcome.failure {
             print("FAILED: \(failure)")
+            if let problem = outcome.journalProblem { print("The journal could not be brought up to date: \(problem)") }
             if outcome.rolledBack == true {
                 print("Every change made before it was put back (journal: \(path)).")
                 throw ExitCode(1)
@@ -145,8 +153,8 @@ struct FixCommand: ParsableCommand {
             throw InputError("--undo \(path): recorded in network namespace \(recorded), this is \(now); run it there (ip netns exec …)")
         }
         let runner: any CommandRunner = host.isLive ? SystemCommandRunner() : RecordedCommandRunner()
-        let applier = Applier(host: host, runner: runner, journalPath: path, log: { print("  " + $0) })
-        print("Undoing \(path)")
+        let applier = Applier(host: host, runner: runner, journalPath: path == "-" ? nil : path, log: { print("  " + $0) })
+        print("Undoing \(path == "-" ? "the journal on standard input" : path)")
         guard try applier.undo(&record) else {
             print("Some changes could NOT be put back; see the journal.")
             throw ExitCode(3)

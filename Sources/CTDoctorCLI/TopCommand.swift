@@ -51,7 +51,7 @@ struct TopCommand: ParsableCommand {
                 environment: ProcessInfo.processInfo.environment)
             text = TableReporter(palette: Palette(enabled: colour)).render(report)
         }
-        if let output { try OutputFile.write(text, to: output) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
+        if let output { try OutputFile.write(text, to: output) } else { try StandardOutput.write(text) }
     }
 }
 

@@ -1,5 +1,6 @@
 import Checks
 import DoctorCore
+import DoctorHost
 import Foundation
 import Testing
 
@@ -126,6 +127,19 @@ import Testing
         }
         let decoded = try JSONDecoder().decode(Report.self, from: Data(try JSONReporter.render(report).utf8))
         #expect(decoded.plan == plan)
+    }
+
+    /// The allow-list `fix --apply` and `--undo` share lets through every step ctdoctor proposes, and its undo.
+    @Test(arguments: cases + together)
+    func everyProposedStepAndItsUndoAreAllowed(_ c: Case) {
+        let findings = CheckEngine.run(Catalog.all, on: c.snapshot)
+        let plan = FixPlan(findings: findings, includeDisruptive: true, initialNamespace: true)
+        for item in plan.steps {
+            #expect(ChangePolicy.refusal(item.step.action) == nil, "\(item.checkID): \(item.step.command ?? "")")
+            let entry = Journal.Entry(checkID: item.checkID, purpose: "", action: item.step.action, previous: nil, existed: nil,
+                                      undo: item.step.undo, state: .verified, message: nil)
+            #expect(ChangePolicy.refusal(undoing: entry) == nil, "\(item.checkID): undo \(item.step.undo.map(ShellQuote.join) ?? "-")")
+        }
     }
 
     /// The text report's command block: the lines after its title.
