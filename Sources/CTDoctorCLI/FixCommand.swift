@@ -63,6 +63,14 @@ struct FixCommand: ParsableCommand {
 
     func run() throws {
         let opened = try source.open()
+        let host = opened.host
+        // One changer per namespace: taken before the snapshot, so a run that waited plans from what the other left.
+        let lock = apply || undo
+            ? try NamespaceLock.acquire(
+                host: host, netns: host.isLive ? HostIdentityProbe.currentNetnsInode() : nil,
+                fallbackFolder: (journal ?? undoJournal).map(OutputFile.folder(of:)), waiting: { CTDoctorCLI.printError("ctdoctor: \($0)") })
+            : nil
+        defer { lock?.release() }
         let session = FixSession(source: opened, log: { print("  " + $0) })
         if undo { return try runUndo(session) }
         let loadedPolicy = try policy.load(knownChecks: Catalog.all)
@@ -80,7 +88,7 @@ struct FixCommand: ParsableCommand {
                 hostname: snap.host.hostname.value ?? "?", kernel: snap.host.kernelRelease.value ?? "?",
                 netns: FixSession.describe(snap.host.netns), time: snap.takenAt)
             let script = FixScript.render(plan, header: header, warnings: warnings)
-            if let output { try OutputFile.write(script, to: output) } else { print(script, terminator: "") }
+            if let output { try OutputFile.write(script, to: output) } else { try StandardOutput.write(script) }
             return
         }
         for warning in warnings { CTDoctorCLI.printError("warning: \(warning)") }
@@ -114,6 +122,7 @@ struct FixCommand: ParsableCommand {
         print("")
         if let failure = outcome.failure {
             print("FAILED: \(failure)")
+            if let problem = outcome.journalProblem { print("The journal could not be brought up to date: \(problem)") }
             if outcome.rolledBack == true {
                 print("Every change made before it was put back (journal: \(path)).")
                 throw ExitCode(1)
@@ -131,7 +140,7 @@ struct FixCommand: ParsableCommand {
     private func runUndo(_ session: FixSession) throws {
         let path = try session.undoJournalPath(undoJournal ?? journal)
         var record = try session.loadForUndo(path)
-        print("Undoing \(path)")
+        print("Undoing \(path == "-" ? "the journal on standard input" : path)")
         guard try session.undo(&record, journalPath: path) else {
             print("Some changes could NOT be put back; see the journal.")
             throw ExitCode(3)

@@ -97,7 +97,7 @@ struct OutputOptions: ParsableArguments {
         if let output {
             try OutputFile.write(text, to: output)
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            try StandardOutput.write(text)
         }
     }
 

@@ -24,7 +24,7 @@ struct SnapshotCommand: ParsableCommand {
         if let output {
             try OutputFile.write(text, to: output)
         } else {
-            print(text, terminator: "")
+            try StandardOutput.write(text)
         }
     }
 }

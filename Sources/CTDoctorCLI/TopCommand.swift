@@ -48,7 +48,7 @@ struct TopCommand: ParsableCommand {
         case .text:
             text = TableReporter(palette: Palette.forStandardOutput(noColorFlag: noColor || output != nil)).render(report)
         }
-        if let output { try OutputFile.write(text, to: output) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
+        if let output { try OutputFile.write(text, to: output) } else { try StandardOutput.write(text) }
     }
 }
 

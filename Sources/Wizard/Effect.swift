@@ -27,7 +27,7 @@ public enum Effect: Sendable {
     public var changes: [RemediationStep] {
         switch self {
         case .applyFix(let items): items.map(\.step)
-        case .trace(let plan): [plan.change]
+        case .trace(let plan): plan.changes
         case .listenInvalid(let plan): plan.changes
         default: []
         }

@@ -32,21 +32,21 @@ public struct TracePlan: Sendable, Equatable {
         return words.joined(separator: " ")
     }
 
-    /// One nft invocation (one transaction): the table, both chains, both rules.
-    public var argv: [String] {
-        let t = "inet \(Self.table)"
-        return ["nft",
-                "add table \(t); "
-                + "add chain \(t) pre { type filter hook prerouting priority -300; }; "
-                + "add chain \(t) out { type filter hook output priority -300; }; "
-                + "add rule \(t) pre \(match(inbound: true)) meta nftrace set 1; "
-                + "add rule \(t) out \(match(inbound: false)) meta nftrace set 1"]
-    }
-
-    public var change: RemediationStep {
-        RemediationStep(
-            purpose: "Add the temporary table inet \(Self.table): trace packets matching `\(match(inbound: true))` from prerouting and output, before conntrack",
-            argv: argv, scope: .runtime, undo: ["nft", "delete", "table", "inet", Self.table])
+    /// The table, both chains and both rules, one nft command each, so the same allow-list that guards `fix` can read
+    /// every one of them; undone in reverse order, the table last.
+    public var changes: [RemediationStep] {
+        let t = ["inet", Self.table]
+        let purpose = "Add the temporary table inet \(Self.table): trace packets matching `\(match(inbound: true))` from prerouting and output, before conntrack"
+        func step(_ argv: [String], undo: [String]) -> RemediationStep {
+            RemediationStep(purpose: purpose, argv: ["nft"] + argv, scope: .runtime, undo: ["nft"] + undo)
+        }
+        return [
+            step(["add", "table"] + t, undo: ["delete", "table"] + t),
+            step(["add", "chain"] + t + ["pre", "{ type filter hook prerouting priority -300; }"], undo: ["delete", "chain"] + t + ["pre"]),
+            step(["add", "chain"] + t + ["out", "{ type filter hook output priority -300; }"], undo: ["delete", "chain"] + t + ["out"]),
+            step(["add", "rule"] + t + ["pre", match(inbound: true), "meta", "nftrace", "set", "1"], undo: ["flush", "chain"] + t + ["pre"]),
+            step(["add", "rule"] + t + ["out", match(inbound: false), "meta", "nftrace", "set", "1"], undo: ["flush", "chain"] + t + ["out"]),
+        ]
     }
 }
 

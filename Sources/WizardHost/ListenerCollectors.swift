@@ -14,7 +14,7 @@ struct TraceCollector {
         do { trace = try TraceSocket() } catch { return .failed("cannot listen for nf_tables traces (NFNLGRP_NFTRACE): \(error)") }
         let conntrack = try? EventSocket()
         var notes: [String] = conntrack == nil ? ["conntrack events could not be subscribed to (ctnetlink): none shown"] : []
-        if let failure = effects.make([FixPlan.Item(checkID: "wizard.trace", why: "trace the flow", step: plan.change)]) {
+        if let failure = effects.make(plan.changes.map { FixPlan.Item(checkID: "wizard.trace", why: "trace the flow", step: $0) }) {
             return .failed(failure)
         }
         let request = plan.request

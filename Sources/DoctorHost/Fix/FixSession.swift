@@ -31,9 +31,7 @@ public struct FixSession: Sendable {
                 """)
         }
         let boot = PersistPlan(for: plan, snapshot: snapshot)
-        for item in boot.steps where !plan.steps.contains(where: { $0.step.action == item.step.action }) {
-            plan.steps.append(item)
-        }
+        for item in boot.steps { plan.append(item) }
         return (plan, boot.warnings)
     }
 
@@ -102,9 +100,10 @@ public struct FixSession: Sendable {
         return record
     }
 
-    /// Puts back what a journal recorded, saving it to `path` as it goes; true when everything came back verified.
+    /// Puts back what a journal recorded, saving it to `path` as it goes (not when it came on standard input, `-`);
+    /// true when everything came back verified.
     public func undo(_ record: inout Journal, journalPath path: String) throws(InputError) -> Bool {
-        try applier(journalPath: path).undo(&record)
+        try Applier(host: host, runner: runner, journalPath: path == "-" ? nil : path, log: log).undo(&record)
     }
 
     public static func describe(_ ns: NetnsIdentity) -> String {

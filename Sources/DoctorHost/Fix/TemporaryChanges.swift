@@ -24,7 +24,7 @@ public final class TemporaryChanges: @unchecked Sendable {
     /// put back (the applier's rollback) and the outcome says so.
     public func make(_ items: [FixPlan.Item]) throws(InputError) -> Applier.Outcome {
         var plan = FixPlan(findings: [], includeDisruptive: true, initialNamespace: nil)
-        plan.steps = items
+        for item in items { plan.append(item) }
         lock.lock()
         defer { lock.unlock() }
         var journal = record
