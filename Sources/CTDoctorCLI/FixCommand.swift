@@ -68,6 +68,11 @@ struct FixCommand: ParsableCommand {
         }
         let snap = try snapshot.map { path throws(InputError) in try SnapshotFile.load(path) } ?? source.takeSnapshot()
         let findings = CheckEngine.run(Catalog.all, on: snap)
+        let inScope = findings.filter { ids.isEmpty || ids.contains($0.id) }
+        // A check that could not read its data may need fixing too: the plan cannot say, so `fix` says so.
+        let unjudged = inScope.filter { $0.status == .skipped || $0.status == .error }
+        let unjudgedNote = unjudged.isEmpty ? nil : Self.describe(unjudged: unjudged)
+        let nothingJudged = !Gate.reachedAVerdict(inScope)
         var plan = FixPlan(findings: findings, only: ids.isEmpty ? nil : Set(ids),
                            includeDisruptive: includeDisruptive, initialNamespace: snap.host.netns.initial)
         var warnings: [String] = []
@@ -88,10 +93,14 @@ struct FixCommand: ParsableCommand {
             let header = FixScript.Header(
                 hostname: snap.host.hostname.value ?? "?", kernel: snap.host.kernelRelease.value ?? "?",
                 netns: Self.describe(snap.host.netns), time: snap.takenAt)
-            let script = FixScript.render(plan, header: header, warnings: warnings)
-            if let output { try OutputFile.write(script, to: output) } else { print(script, terminator: "") }
+            let script = Neutralise.text(FixScript.render(plan, header: header, warnings: warnings + [unjudgedNote].compactMap { $0 }))
+            if let output { try OutputFile.write(script, to: output) } else { say(script, terminator: "") }
+            if let unjudgedNote { CTDoctorCLI.printError("ctdoctor: \(unjudgedNote)") }
+            if nothingJudged { throw ExitCode(Gate.Outcome.couldNotRun.rawValue) }
             return
         }
+        if let unjudgedNote { CTDoctorCLI.printError("ctdoctor: \(unjudgedNote)") }
+        if nothingJudged && plan.steps.isEmpty { throw ExitCode(Gate.Outcome.couldNotRun.rawValue) }
         for warning in warnings { CTDoctorCLI.printError("warning: \(warning)") }
         try runApply(plan, snapshot: snap, host: host)
     }
@@ -105,35 +114,35 @@ struct FixCommand: ParsableCommand {
             throw InputError("--apply: this process is in network namespace \(now), but the check read \(checked); refusing")
         }
         if plan.steps.isEmpty {
-            print("Nothing to apply." + (plan.held.isEmpty ? "" : " \(plan.held.count) step(s) held back: see `ctdoctor fix`."))
+            say("Nothing to apply." + (plan.held.isEmpty ? "" : " \(plan.held.count) step(s) held back: see `ctdoctor fix`."))
             return
         }
         let path = try journal ?? Self.defaultJournalPath(host: host, netns: snap.host.netns.inode.value, time: snap.takenAt)
         var record = Journal(createdAt: snap.takenAt, hostname: snap.host.hostname.value, netnsInode: snap.host.netns.inode.value)
         let runner: any CommandRunner = host.isLive ? SystemCommandRunner() : RecordedCommandRunner()
-        let applier = Applier(host: host, runner: runner, journalPath: path, log: { print("  " + $0) })
-        print("Journal: \(path)")
+        let applier = Applier(host: host, runner: runner, journalPath: path, log: { say("  " + $0) })
+        say("Journal: \(path)")
         let outcome = try applier.apply(plan, journal: &record) { item, index, total in
-            print("\nStep \(index)/\(total) [\(item.checkID)] \(item.step.purpose)")
-            print("  " + FixScript.line(for: item.step))
+            say("\nStep \(index)/\(total) [\(item.checkID)] \(item.step.purpose)")
+            say("  " + FixScript.line(for: item.step))
             guard !yes else { return .yes }
             return Self.ask()
         }
-        print("")
+        say("")
         if let failure = outcome.failure {
-            print("FAILED: \(failure)")
+            say("FAILED: \(failure)")
             if outcome.rolledBack == true {
-                print("Every change made before it was put back (journal: \(path)).")
+                say("Every change made before it was put back (journal: \(path)).")
                 throw ExitCode(1)
             }
-            print("Some changes could NOT be put back; see the journal: \(path)")
+            say("Some changes could NOT be put back; see the journal: \(path)")
             throw ExitCode(3)
         }
-        print("Applied \(outcome.applied) step(s)\(outcome.declined > 0 ? ", declined \(outcome.declined)" : ""). Undo with: ctdoctor fix --undo \(ShellQuote.quote(path))")
+        say("Applied \(outcome.applied) step(s)\(outcome.declined > 0 ? ", declined \(outcome.declined)" : ""). Undo with: ctdoctor fix --undo \(ShellQuote.quote(path))")
         let after = CheckEngine.run(Catalog.all, on: try source.takeSnapshot())
         let fixed = Set(plan.steps.map(\.checkID)).sorted()
         for id in fixed {
-            print("  \(id): \(after.first { $0.id == id }?.status.rawValue ?? "?") now")
+            say("  \(id): \(after.first { $0.id == id }?.status.rawValue ?? "?") now")
         }
     }
 
@@ -147,13 +156,13 @@ struct FixCommand: ParsableCommand {
             throw InputError("--undo \(path): recorded in network namespace \(recorded), this is \(now); run it there (ip netns exec …)")
         }
         let runner: any CommandRunner = host.isLive ? SystemCommandRunner() : RecordedCommandRunner()
-        let applier = Applier(host: host, runner: runner, journalPath: path, log: { print("  " + $0) })
-        print("Undoing \(path)")
+        let applier = Applier(host: host, runner: runner, journalPath: path, log: { say("  " + $0) })
+        say("Undoing \(path)")
         guard try applier.undo(&record) else {
-            print("Some changes could NOT be put back; see the journal.")
+            say("Some changes could NOT be put back; see the journal.")
             throw ExitCode(3)
         }
-        print("Everything the journal recorded is back and verified.")
+        say("Everything the journal recorded is back and verified.")
     }
 
     static func ask() -> Applier.Decision {
@@ -182,6 +191,12 @@ struct FixCommand: ParsableCommand {
         return "\(folder)/journal-\(stamp)-\(netns.map(String.init) ?? "netns").json"
     }
 
+    /// "2 check(s) could not be judged, so this plan cannot fix them: ctnetlink.available (skipped: …); …".
+    static func describe(unjudged: [Finding]) -> String {
+        "\(unjudged.count) check(s) could not be judged, so this plan cannot fix them: "
+            + unjudged.map { "\($0.id) (\($0.status.rawValue): \($0.observed))" }.joined(separator: "; ")
+    }
+
     static func describe(_ ns: NetnsIdentity) -> String {
         let inode = ns.inode.value.map(String.init) ?? "unknown"
         switch ns.initial {
@@ -190,4 +205,10 @@ struct FixCommand: ParsableCommand {
         case nil: return inode
         }
     }
+}
+
+/// Every line `fix` prints goes through here: host text in a step's purpose, a value put back or a failure message
+/// reaches the terminal neutralised (controls and bidi overrides shown as escapes).
+private func say(_ text: String, terminator: String = "\n") {
+    print(Neutralise.text(text), terminator: terminator)
 }

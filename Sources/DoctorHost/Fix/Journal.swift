@@ -56,7 +56,7 @@ public struct Journal: Codable, Sendable, Equatable {
     }
 
     public static func load(_ path: String) throws(InputError) -> Journal {
-        let bytes = HostRoot("/").readBytes(path)
+        let bytes = HostRoot("/").readBytes(path, limit: .journal)
         guard let raw = bytes.value else { throw InputError("--undo \(path): cannot read: \(bytes.problem ?? "")") }
         do {
             let journal = try JSONDecoder().decode(Journal.self, from: Data(raw))

@@ -52,31 +52,39 @@ public struct HostRoot: Sendable, Equatable {
         return target.isEmpty || target.contains("\n") ? nil : target
     }
 
-    /// The whole file as UTF-8 text (procfs files report size 0, so this reads to EOF).
-    public func read(_ hostPath: String) -> Reading<String> {
-        readBytes(hostPath).map { String(decoding: $0, as: UTF8.self) }
+    /// The whole file as UTF-8 text (procfs files report size 0, so this reads to EOF, up to `limit`).
+    public func read(_ hostPath: String, limit: ReadLimit = .procListing) -> Reading<String> {
+        readBytes(hostPath, limit: limit).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The file's text with surrounding white space removed, as sysctl prints it.
-    public func readTrimmed(_ hostPath: String) -> Reading<String> {
-        read(hostPath).map { $0.trimmingWhitespace() }
+    public func readTrimmed(_ hostPath: String, limit: ReadLimit = .sysctlValue) -> Reading<String> {
+        read(hostPath, limit: limit).map { $0.trimmingWhitespace() }
     }
 
-    public func readBytes(_ hostPath: String) -> Reading<[UInt8]> {
+    /// The file's bytes, or `.failed` naming the file and the limit when it holds more than `limit` (a regular file
+    /// is judged by its size before anything is read; a device, FIFO or /proc file by reading one byte past it).
+    public func readBytes(_ hostPath: String, limit: ReadLimit = .procListing) -> Reading<[UInt8]> {
         let real = resolve(hostPath)
         let fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { return Self.reading(errno: errno, hostPath) }
         defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > limit.bytes {
+            return .failed("\(hostPath): \(limit) (it holds \(st.st_size) bytes)")
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let want = min(chunk.count, limit.bytes + 1 - bytes.count)
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, want) }
             if n == 0 { break }
             if n < 0 {
                 if errno == EINTR { continue }
                 return Self.reading(errno: errno, hostPath)
             }
             bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > limit.bytes { return .failed("\(hostPath): \(limit)") }
         }
         return .value(bytes)
     }
