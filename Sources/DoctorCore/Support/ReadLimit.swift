@@ -10,7 +10,7 @@ public struct ReadLimit: Sendable, Equatable, CustomStringConvertible {
         self.kind = kind
     }
 
-    static let kiB = 1024, miB = 1024 * 1024
+    public static let kiB = 1024, miB = 1024 * 1024
 
     /// One /proc/sys file: the kernel caps them at a page; 64 KiB leaves room for copied trees.
     public static let sysctlValue = ReadLimit(64 * kiB, "a sysctl value")
