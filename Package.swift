@@ -13,6 +13,10 @@ let package = Package(
         .executable(name: "ctdoctor", targets: ["ctdoctor"]),
         .library(name: "DoctorCore", targets: ["DoctorCore"]),
         .library(name: "DoctorHost", targets: ["DoctorHost"]),
+        // For the fuzz harnesses under Fuzz/, a package of their own that reaches the parsers through these.
+        .library(name: "PolicyFile", targets: ["PolicyFile"]),
+        .library(name: "Netfilter", targets: ["Netfilter"]),
+        .library(name: "Checks", targets: ["Checks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
