@@ -40,7 +40,7 @@ public struct KernelLogProbe: Probe {
     static func copied(_ host: HostRoot) -> Reading<KernelLog> {
         var problems: [Reading<String>] = []
         for path in files {
-            let reading = host.read(path)
+            let reading = host.read(path, limit: .kernelLog)
             if let text = reading.value { return .value(parseText(text, source: path)) }
             problems.append(reading)
         }
@@ -68,7 +68,7 @@ public struct KernelLogProbe: Probe {
                 + (restrict == "1" ? " (kernel.dmesg_restrict = 1)" : ""))
         }
         defer { close(fd) }
-        var overwritten = false
+        var overwritten = false, total = 0
         // A record is at most about 1 KiB of text plus its dictionary; 16 KiB never gets EINVAL (buffer too small).
         var buffer = [UInt8](repeating: 0, count: 16384)
         while true {
@@ -83,6 +83,9 @@ public struct KernelLogProbe: Probe {
             }
             if n == 0 { return .value(overwritten) }
             if let record = parseKmsgRecord(buffer[0..<n]) { body(record.seconds, record.message) }
+            // A kernel logging faster than this reads never lets it reach EAGAIN: stop at the limit of a kernel log.
+            total += n
+            if total > ReadLimit.kernelLog.bytes { return .value(overwritten) }
         }
     }
 

@@ -65,12 +65,12 @@ public struct ModuleProbe: Probe {
             let treeMissing: Reading<String> = .absent(
                 release.map { "/lib/modules/\($0) is missing" } ?? "/lib/modules/<release>: the kernel release is unknown")
             let builtin: Reading<Set<String>> = tree.map { tree in
-                host.read(tree + "/modules.builtin").map { text in
+                host.read(tree + "/modules.builtin", limit: .configFile).map { text in
                     Set(text.split(whereSeparator: \.isNewline).map { ModuleProbe.moduleName(fromPath: String($0)) })
                 }
             } ?? treeMissing.map { _ in [] }
             let onDisk: Reading<[String: String]> = tree.map { tree in
-                host.read(tree + "/modules.dep").map { ModuleProbe.parseModulesDep($0, tree: tree) }
+                host.read(tree + "/modules.dep", limit: .configFile).map { ModuleProbe.parseModulesDep($0, tree: tree) }
             } ?? treeMissing.map { _ in [:] }
             var loggers: Set<String> = []
             for family in snapshot.nfLog.families.value ?? [] {
@@ -164,7 +164,7 @@ public struct ModuleProbe: Probe {
     /// same first column after a "Module Size Used by" header).
     static func loaded(_ host: HostRoot) -> Reading<Set<String>> {
         let proc = host.read("/proc/modules")
-        guard case .absent = proc, !host.isLive, case .value(let lsmod) = host.read(sosreportLsmod) else {
+        guard case .absent = proc, !host.isLive, case .value(let lsmod) = host.read(sosreportLsmod, limit: .commandOutput) else {
             return proc.map(parseProcModules)
         }
         return .value(parseProcModules(lsmod).subtracting(["Module"]))

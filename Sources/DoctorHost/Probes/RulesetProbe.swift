@@ -74,7 +74,7 @@ public struct RulesetProbe: Probe {
             guard parts.count == 4, ["iptables", "ip6tables"].contains(parts[0]), parts[1] == "-t", parts[3] == "-nvL" else { continue }
             let path = Self.sosListings + "/" + name
             let family = parts[0] == "iptables" ? "ip" : "ip6"
-            let reading = host.read(path).map { text in
+            let reading = host.read(path, limit: .commandOutput).map { text in
                 XtFacts.collect([IptablesListing.parse(text, table: String(parts[2]))],
                                 backend: .iptables, family: family, command: nil, into: &ruleset)
             }

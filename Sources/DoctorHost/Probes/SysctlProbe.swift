@@ -12,7 +12,7 @@ public struct SysctlProbe: Probe {
 
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
         var table = Self.table(context.host)
-        if !context.host.isLive, case .value(let text) = context.host.read(Self.sosreportSysctls) {
+        if !context.host.isLive, case .value(let text) = context.host.read(Self.sosreportSysctls, limit: .commandOutput) {
             var notes: [String] = []
             table = Self.merge(table, sysctlA: Self.parseSysctlA(text), notes: &notes)
             if !notes.isEmpty { snapshot.sourceNotes = (snapshot.sourceNotes ?? []) + notes }
