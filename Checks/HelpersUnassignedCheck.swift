@@ -31,7 +31,7 @@ public struct HelpersUnassignedCheck: Check {
         let names = present.flatMap { $0.module.services.map(\.name) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let presentText = "helpers present: " + names.joined(separator: ", ")
         let moduleEvidence = present.map { Source.module($0.module.module, snapshot) }
-        if snapshot.sysctls.int(HelpersAutoAssignCheck.key).value == 1 {
+        if (snapshot.sysctl(HelpersAutoAssignCheck.key).value ?? 0) != 0 {
             return info.pass(
                 observed: "\(presentText); \(HelpersAutoAssignCheck.key) = 1 assigns them by port",
                 expected: "every helper the host needs assigned by a rule",

@@ -27,7 +27,7 @@ public struct RulesBackendMixCheck: Check {
         let nft = ruleset.ruleCount(.nftables), iptNft = ruleset.ruleCount(.iptablesNft)
         let counts = "iptables-legacy \(legacy), iptables-nft \(iptNft), nftables \(nft) rules"
         let evidence = Rules.sources(ruleset)
-        guard legacy > 0 && nft + iptNft > 0 else {
+        guard legacy > 0 && nft.saturatingAdd(iptNft) > 0 else {
             return info.pass(
                 observed: counts,
                 expected: "rules in x_tables (iptables-legacy) or in nf_tables (nft, iptables-nft), not both",
@@ -40,7 +40,7 @@ public struct RulesBackendMixCheck: Check {
             expected: "rules in x_tables (iptables-legacy) or in nf_tables (nft, iptables-nft), not both",
             explanation: """
                 Both backends hold rules. Packets pass through both, but `iptables` (iptables-nft) and `nft` show \
-                nothing of the \(legacy) legacy rules, and `iptables-legacy` shows nothing of the \(nft + iptNft) \
+                nothing of the \(legacy) legacy rules, and `iptables-legacy` shows nothing of the \(nft.saturatingAdd(iptNft)) \
                 nf_tables ones, so a drop, a NAT or a NOTRACK rule can act unseen. Find the program that writes \
                 the legacy rules (an old container runtime, kube-proxy or CNI image, a firewall script calling \
                 iptables-legacy) and move it, and its rules, to the nf_tables backend.

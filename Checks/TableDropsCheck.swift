@@ -46,7 +46,7 @@ public struct TableDropsCheck: Check {
                     : "The table is not full, so the drops are tracker verdicts, failed allocations or unresolvable clashes (see table.insert-failed), not a full table."
                 return info.fail(
                     full ? .critical : .error, observed: observed, expected: expected,
-                    explanation: "Conntrack dropped \(dropped) packets in the last \(Wording.seconds(Int(seconds.rounded()))). \(cause)\(logSentence)",
+                    explanation: "Conntrack dropped \(dropped) packets in the last \(Wording.seconds(seconds)). \(cause)\(logSentence)",
                     evidence: evidence, remediation: remediation(sampled: true, logRead: klog != nil))
             }
             if let evicted = early?.delta, evicted > 0 {

@@ -18,7 +18,7 @@ struct CounterReading: Codable, Sendable, Equatable {
     var text: String {
         guard let delta, let seconds else { return "\(total) (lifetime total)" }
         let rate = seconds > 0 ? Double(delta) / seconds : 0
-        return "+\(delta) in \(Wording.seconds(Int(seconds.rounded()))) (\(Wording.rate(rate))); \(total) since \(Counters.sinceWhat)"
+        return "+\(delta) in \(Wording.seconds(seconds)) (\(Wording.rate(rate))); \(total) since \(Counters.sinceWhat)"
     }
 }
 
@@ -81,7 +81,7 @@ enum Counters {
         }
         if evidence.isEmpty { evidence.append(Evidence("conntrack statistics", Wording.reading(totals(snapshot)))) }
         if let (first, second, seconds) = sampled(snapshot) {
-            evidence.append(Evidence("\(second.source), read twice \(Wording.seconds(Int(seconds.rounded()))) apart",
+            evidence.append(Evidence("\(second.source), read twice \(Wording.seconds(seconds)) apart",
                                      "before: \(line(first)); after: \(line(second))"))
         }
         return evidence

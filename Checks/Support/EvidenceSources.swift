@@ -5,10 +5,12 @@ enum Source {
     static let nfLogRegistry = SourcePath.nfLogRegistry
     static let uptime = SourcePath.uptime
 
+    /// The sysctl as read, cited by where it was read (its /proc/sys file, or a sosreport's file and line).
     /// `scoped` adds whether the key is global or this namespace's, where a reader could mistake one for the other.
-    static func sysctl(_ key: String, _ snapshot: HostSnapshot, scoped: Bool = false) -> Evidence {
-        let value = Wording.reading(snapshot.sysctls.value(key))
-        return Evidence(SysctlTable.path(of: key), scoped ? "\(value) (\(SysctlTable.scope(of: key)))" : value)
+    static func sysctl(_ key: SysctlKey, _ snapshot: HostSnapshot, scoped: Bool = false) -> Evidence {
+        let value = Wording.reading(snapshot.sysctlText(key))
+        let source = snapshot.sysctls.entry(key.name)?.source ?? key.path
+        return Evidence(source, scoped ? "\(value) (\(key.scopeText))" : value)
     }
 
     /// The registry row as the kernel prints it: "2 NONE (nf_log_ipv4,nfnetlink_log)".
@@ -33,7 +35,7 @@ enum Source {
     }
 
     static func uptime(_ snapshot: HostSnapshot) -> Evidence {
-        Evidence(uptime, Wording.reading(snapshot.host.uptimeSeconds.map { "\(Int($0)) s" }))
+        Evidence(uptime, Wording.reading(snapshot.host.uptimeSeconds.map { Wording.wholeSeconds($0) + " s" }))
     }
 
     static func netns(_ snapshot: HostSnapshot) -> Evidence {

@@ -14,8 +14,8 @@ struct KernelLogEvidence {
 
     /// "12 minutes ago" from a kernel-log timestamp, or "at 1234 s after boot" when the uptime is unknown.
     func ago(_ seconds: Double) -> String {
-        guard let uptime, uptime >= seconds else { return "at \(Int(seconds)) s after boot" }
-        return "\(Wording.seconds(Int((uptime - seconds).rounded()))) ago"
+        guard let uptime, uptime >= seconds else { return "at \(Wording.wholeSeconds(seconds)) s after boot" }
+        return "\(Wording.seconds((uptime - seconds))) ago"
     }
 
     /// Whether a line at `seconds` falls within the last `window` seconds before the snapshot.

@@ -14,16 +14,16 @@ struct SyslogLogger {
     /// The logger name, which was also the module name before 5.13.
     var name: String {
         switch pf {
-        case NFProto.ipv4: "nf_log_ipv4"
-        case NFProto.ipv6: "nf_log_ipv6"
-        case NFProto.bridge: "nf_log_bridge"
-        case 3: "nf_log_arp"
-        case 5: "nf_log_netdev"
+        case NFProtoFamily.ipv4: "nf_log_ipv4"
+        case NFProtoFamily.ipv6: "nf_log_ipv6"
+        case NFProtoFamily.bridge: "nf_log_bridge"
+        case NFProtoFamily.arp: "nf_log_arp"
+        case NFProtoFamily.netdev: "nf_log_netdev"
         default: "nf_log_pf\(pf)"
         }
     }
 
-    var family: String { NFProto.name(pf) }
+    var family: String { NFProtoFamily.name(pf) }
 
     /// Whether the nf_log registry lists this logger for its family; nil when the registry is unreadable.
     func isRegistered(_ snapshot: HostSnapshot) -> Bool? {

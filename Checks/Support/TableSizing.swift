@@ -12,14 +12,19 @@ struct TableSizing: Equatable {
     let entryBytesUnknown: String?
 
     static let bucketBytes = 8
+    /// The largest limit or bucket count proposed: both are ints in the kernel.
+    static let largestPowerOfTwo = 1 << 30
 
+    /// `fill` and `current` come bounded (SysctlKey ranges), so doubling them cannot overflow; a slab object size
+    /// that no real cache has is treated as unknown.
     init(fill: TableFill, buckets current: Int?, slab: Reading<SlabCache>) {
         var target = 1024
-        while target < 2 * Swift.max(fill.count, fill.max) { target *= 2 }
+        while target < 2 * Swift.max(fill.count, fill.max), target < Self.largestPowerOfTwo { target *= 2 }
         max = target
         buckets = Swift.max(current ?? 0, target)
-        entryBytes = slab.value?.objectSize
-        entryBytesUnknown = slab.value == nil ? slab.problem : nil
+        let size = slab.value?.objectSize
+        entryBytes = size.flatMap { (1...65536).contains($0) ? $0 : nil }
+        entryBytesUnknown = slab.value == nil ? slab.problem : entryBytes == nil ? "the slab object size \(size.map(String.init) ?? "?") is not one a cache can have" : nil
     }
 
     /// "a full table of 524288 entries needs 128 MiB (256 bytes per entry, the nf_conntrack slab object size

@@ -109,10 +109,11 @@ public struct Histogram: Codable, Sendable, Equatable {
 
     /// Entries in buckets whose upper bound is at most `seconds` (the last bucket has none and never counts).
     public func count(atMost seconds: Int) -> Int {
-        buckets.filter { ($0.upTo ?? .max) <= seconds }.reduce(0) { $0 + $1.count }
+        buckets.filter { ($0.upTo ?? .max) <= seconds }.reduce(0) { $0.saturatingAdd($1.count) }
     }
 
-    public var total: Int { buckets.reduce(0) { $0 + $1.count } }
+    /// Saturating: the counts may come from a snapshot file, which nothing keeps consistent.
+    public var total: Int { buckets.reduce(0) { $0.saturatingAdd($1.count) } }
 }
 
 public struct HistogramBucket: Codable, Sendable, Equatable {

@@ -26,8 +26,10 @@ public struct HostIdentityProbe: Probe {
             }
         }
         info.uptimeSeconds = host.readTrimmed("/proc/uptime").flatMap { text in
-            guard let first = text.split(whereSeparator: \.isWhitespace).first, let seconds = Double(first) else {
-                return .failed("/proc/uptime: no number of seconds in \"\(text)\"")
+            // Double() also reads "nan", "inf" and "1e308": none is a time since boot.
+            guard let first = text.split(whereSeparator: \.isWhitespace).first, let seconds = Double(first),
+                  seconds.isFinite, (0...Self.longestUptime).contains(seconds) else {
+                return .failed("/proc/uptime: no number of seconds since boot in \"\(text)\"")
             }
             return .value(seconds)
         }
@@ -35,6 +37,9 @@ public struct HostIdentityProbe: Probe {
         info.privileges = host.isLive ? Self.privileges(host) : Privileges()
         snapshot.host = info
     }
+
+    /// A thousand years: anything longer is not an uptime.
+    static let longestUptime = 1000 * 365.25 * 86400
 
     /// A sosreport keeps command output under sos_commands/ but usually not /proc/sys/kernel; when the proc file is
     /// absent from a copied root that is a sosreport, the recorded command output stands in for it.
