@@ -24,6 +24,10 @@ public struct HelpersUnassignedCheck: Check {
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
         let present = HelperServices.present(snapshot)
         guard !present.isEmpty else {
+            // Without a module list (no /proc/modules, no lsmod in a sosreport) "none loaded" is not known.
+            if snapshot.modules.loadableModules == nil {
+                return info.skipped("which conntrack helper modules are loaded is unknown: neither /proc/modules nor lsmod output was read")
+            }
             return info.notApplicable("no conntrack helper module is loaded or built in")
         }
         let ruleset = snapshot.ruleset

@@ -25,9 +25,21 @@ public struct RulesBackendMixCheck: Check {
         if let finding = Rules.unreadable(info, ruleset) { return finding }
         let legacy = ruleset.ruleCount(.iptablesLegacy)
         let nft = ruleset.ruleCount(.nftables), iptNft = ruleset.ruleCount(.iptablesNft)
-        let counts = "iptables-legacy \(legacy), iptables-nft \(iptNft), nftables \(nft) rules"
+        let counts = Rules.counts(ruleset)
         let evidence = Rules.sources(ruleset)
         guard legacy > 0 && nft.saturatingAdd(iptNft) > 0 else {
+            // Rules whose backend is not recorded (a sosreport's listings), or a backend not collected, leave it open.
+            let unknown = ruleset.ruleCount(.iptables)
+            if unknown > 0 || ruleset.incomplete != nil {
+                return info.skipped(
+                    "\(counts): which backend holds the rules cannot be told",
+                    explanation: """
+                        \(unknown > 0 ? "\(unknown) rules come from `iptables -nvL` listings, which do not say whether they are in x_tables (iptables-legacy) or nf_tables (iptables-nft). " : "")\
+                        \(ruleset.incomplete.map { "Not every backend was collected: \($0). " } ?? "")\
+                        On the host, `iptables-legacy-save`, `iptables-nft-save` and `nft list ruleset` tell.
+                        """,
+                    evidence: evidence)
+            }
             return info.pass(
                 observed: counts,
                 expected: "rules in x_tables (iptables-legacy) or in nf_tables (nft, iptables-nft), not both",

@@ -31,6 +31,7 @@ public struct RulesInvalidDropCheck: Check {
         let ruleset = snapshot.ruleset
         if let finding = Rules.unreadable(info, ruleset) { return finding }
         guard !ruleset.nat.isEmpty else {
+            if let finding = Rules.notAllCollected(info, ruleset, nothing: "no NAT rule") { return finding }
             return info.notApplicable("no NAT rules: nothing is translated, so nothing can leak untranslated",
                                       evidence: Rules.sources(ruleset))
         }
@@ -65,6 +66,9 @@ public struct RulesInvalidDropCheck: Check {
                     (since Kubernetes 1.29) chooses when it is set.
                     """,
                 evidence: evidence)
+        }
+        if let finding = Rules.notAllCollected(info, ruleset, nothing: "\(natSummary) and no INVALID drop for \(unguarded.joined(separator: " and "))") {
+            return finding
         }
         return info.fail(
             .warning,

@@ -35,7 +35,7 @@ enum Source {
     }
 
     static func uptime(_ snapshot: HostSnapshot) -> Evidence {
-        Evidence(uptime, Wording.reading(snapshot.host.uptimeSeconds.map { Wording.wholeSeconds($0) + " s" }))
+        Evidence(snapshot.host.uptimeSource ?? uptime, Wording.reading(snapshot.host.uptimeSeconds.map { Wording.wholeSeconds($0) + " s" }))
     }
 
     static func netns(_ snapshot: HostSnapshot) -> Evidence {

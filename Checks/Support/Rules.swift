@@ -14,9 +14,25 @@ enum Rules {
         }
         if ruleset.nothingRead {
             let why = ruleset.sources.compactMap(\.rules.problem).joined(separator: "; ")
+            // A collection that kept no rules says nothing about the host's: skipped, not "the host has none".
+            if ruleset.incomplete != nil { return info.skipped("no firewall rules were collected: \(why)", evidence: evidence) }
             return info.notApplicable("no firewall rules could be read: \(why)", evidence: evidence)
         }
         return nil
+    }
+
+    /// A conclusion that rests on a rule not being there ("no NAT rules", "no trace rule"), or `skipped` when the
+    /// rules read are not all the rules (a sosreport without the nft ruleset): not found is not absent.
+    static func notAllCollected(_ info: CheckInfo, _ ruleset: Ruleset, nothing what: String) -> Finding? {
+        guard let incomplete = ruleset.incomplete else { return nil }
+        return info.skipped(
+            "\(what) in the rules read, but not every rule was collected (\(incomplete))",
+            explanation: """
+                The rules read hold \(what), but the collection lacks some of the host's rules (\(incomplete)), so \
+                whether the host has any cannot be told. Check the live host, or collect the missing ruleset \
+                (`nft -j list ruleset`, `iptables-save`).
+                """,
+            evidence: sources(ruleset))
     }
 
     /// False when `nft` is not installed (or, on a copied root, was not run): then fixes use iptables.
@@ -30,6 +46,20 @@ enum Rules {
     /// One evidence line per tool asked: "iptables-nft-save: 21 rules".
     static func sources(_ ruleset: Ruleset) -> [Evidence] {
         ruleset.sources.map { Evidence($0.origin, Wording.reading($0.rules.map { "\($0) rules" })) }
+    }
+
+    /// "iptables-legacy 3, iptables-nft 0 rules; nftables not collected": per backend, the rules read or that none were.
+    static func counts(_ ruleset: Ruleset) -> String {
+        var counted: [String] = [], missing: [String] = []
+        for backend in [RulesetBackend.iptablesLegacy, .iptablesNft, .nftables, .iptables] {
+            let sources = ruleset.sources.filter { $0.backend == backend }
+            guard !sources.isEmpty else { continue }
+            let name = backend == .iptables ? "iptables (backend not recorded)" : backend.rawValue
+            if sources.contains(where: { $0.rules.value != nil }) { counted.append("\(name) \(ruleset.ruleCount(backend))") }
+            else if backend != .iptables || ruleset.incomplete != nil { missing.append("\(name) not collected") }
+        }
+        return ([counted.isEmpty ? nil : counted.joined(separator: ", ") + " rules"] + missing.map { $0 as String? })
+            .compactMap { $0 }.joined(separator: "; ")
     }
 
     static func evidence(_ rule: RuleRef) -> Evidence {

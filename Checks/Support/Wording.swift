@@ -97,7 +97,7 @@ enum Wording {
         switch reading {
         case .value(let v): "\(v)"
         case .absent(let why): "(absent: \(why))"
-        case .denied(let why): "(denied: \(why))"
+        case .denied(let why): why.hasPrefix(Reading<V>.notCollectedPrefix) ? "(\(why))" : "(denied: \(why))"
         case .failed(let why): "(failed: \(why))"
         }
     }

@@ -29,7 +29,9 @@ struct CheckCommand: ParsableCommand {
             throw ValidationError("--snapshot cannot be used with --root or --sos")
         }
         if collection.isSet && (snapshot != nil || source.isCopy) {
-            throw ValidationError("\(collection.flags) cannot be used with --snapshot or --root: they need the running kernel")
+            // Name the flag given: a sosreport user reads "--sos", not "--root" (issue 13 defect 10).
+            let offline = snapshot != nil ? "--snapshot" : source.sos != nil ? "--sos" : "--root"
+            throw ValidationError("\(collection.flags) cannot be used with \(offline): \(collection.flags == "--deep" ? "it reads" : "they need") the running kernel, not a copy")
         }
         if snapshot != nil && source.netns != nil {
             throw ValidationError("--snapshot and --netns cannot be used together: a snapshot already names its namespace")

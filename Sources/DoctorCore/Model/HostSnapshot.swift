@@ -85,6 +85,8 @@ public struct HostInfo: Codable, Sendable, Equatable {
     public var kernelRelease: Reading<String>
     /// Seconds since boot, from /proc/uptime: lifetime counters are totals over this span.
     public var uptimeSeconds: Reading<Double>
+    /// Where the uptime was read when not from /proc/uptime (a sosreport's `uptime` output).
+    public var uptimeSource: String?
     public var netns: NetnsIdentity
     public var privileges: Privileges
 
@@ -259,7 +261,7 @@ public struct ModuleInventory: Codable, Sendable, Equatable {
     /// The modules the probes look for.
     public static let tracked = [
         "nf_conntrack", "nf_conntrack_netlink", "nf_log_syslog", "nf_log_ipv4", "nf_log_ipv6",
-        "nf_log_arp", "nf_log_bridge", "nf_log_netdev", "nf_log_common", "nfnetlink_log",
+        "nf_log_arp", "nf_log_bridge", "nf_log_netdev", "nf_log_common", "nfnetlink_log", "nf_tables",
     ] + ConntrackHelperModule.known.map(\.module)
 
     public func status(_ name: String) -> ModuleStatus {

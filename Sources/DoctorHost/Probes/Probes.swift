@@ -29,6 +29,7 @@ public enum SnapshotTaker {
         for probe in probes {
             probe.collect(into: &snapshot, context: context)
         }
+        SosreportCoverage.mark(&snapshot, context.host)
         return snapshot
     }
 }

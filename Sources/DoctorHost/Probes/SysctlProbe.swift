@@ -93,7 +93,9 @@ public struct SysctlProbe: Probe {
     }
 
     private static func entry(_ host: HostRoot, _ path: String, value: Reading<String>? = nil) -> SysctlEntry {
-        SysctlEntry(value: value ?? host.readTrimmed(path), mode: host.mode(path), source: host.isSosreport ? host.cite(path) : nil)
+        // A sosreport's copies carry the modes of whoever unpacked them, not the kernel's: no mode is kept.
+        let sos = host.isSosreport
+        return SysctlEntry(value: value ?? host.readTrimmed(path), mode: sos ? nil : host.mode(path), source: sos ? host.cite(path) : nil)
     }
 
     private static func walk(
