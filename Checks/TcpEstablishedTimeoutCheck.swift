@@ -147,8 +147,10 @@ public struct TcpEstablishedTimeoutCheck: Check {
         let idleOverAnHour: Int?
 
         init?(_ snapshot: HostSnapshot) {
-            guard let summary = snapshot.tableSummary.value, summary.entries > 0,
-                  let count = summary.tcpStates["ESTABLISHED"], (0...summary.entries).contains(count) || count == 0 else { return nil }
+            // A count outside 0…entries (a snapshot file says so) makes no share.
+            guard let summary = snapshot.tableSummary.value, summary.entries > 0 else { return nil }
+            let count = summary.tcpStates["ESTABLISHED"] ?? 0
+            guard (0...summary.entries).contains(count) else { return nil }
             established = count
             entries = summary.entries
             idleOverAnHour = summary.establishedIdle.map { Swift.max(0, $0.total.saturatingSubtract($0.count(atMost: 3600))) }

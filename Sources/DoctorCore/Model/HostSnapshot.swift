@@ -36,6 +36,10 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
     public var helpers: HelperFacts
     /// What a reader should know about where values came from, e.g. a sosreport's two readings of one sysctl.
     public var sourceNotes: [String]?
+    /// A collection's listing of the conntrack table (a sosreport's `conntrack -L`, OVS's dump); nil when none was read.
+    public var listing: Reading<ConntrackListing>?
+    /// Open vSwitch's datapath conntrack count (a sosreport's `dpctl/ct-stats-show`); nil when none was read.
+    public var datapathConntrack: Reading<DatapathConntrack>?
 
     public init(
         takenAt: String = "",
@@ -317,7 +321,7 @@ extension HostSnapshot {
     enum CodingKeys: String, CodingKey {
         case schema, takenAt, toolVersion, root, host, kernelConfig, sysctls, nfLog, modules, stats
         case kernelLog, dynamicDebug, persisted, ctnetlink, conntrackSlab, sample, tableSummary, ruleset, helpers
-        case sourceNotes
+        case sourceNotes, listing, datapathConntrack
     }
 
     static func notInSnapshot(takenBy version: String) -> String {
@@ -352,5 +356,7 @@ extension HostSnapshot {
             helpers: try section(.helpers, HelperFacts(expectations: .absent(older), userspace: .absent(older))))
         schema = try c.decode(String.self, forKey: .schema)
         sourceNotes = try c.decodeIfPresent([String].self, forKey: .sourceNotes)
+        listing = try c.decodeIfPresent(Reading<ConntrackListing>.self, forKey: .listing)
+        datapathConntrack = try c.decodeIfPresent(Reading<DatapathConntrack>.self, forKey: .datapathConntrack)
     }
 }

@@ -125,6 +125,9 @@ extension HostSnapshot {
     public var conntrackSeen: String? {
         let status = modules.status("nf_conntrack")
         if status.isPresent { return "nf_conntrack \(status.state == .loaded ? "loaded" : "built in"), per \(status.evidence)" }
+        if let ovs = datapathConntrack?.value, ovs.total > 0 {
+            return "Open vSwitch's datapath tracks \(ovs.total) connections, per \(ovs.source)"
+        }
         return nil
     }
 }

@@ -36,6 +36,9 @@ public struct TableSummary: Codable, Sendable, Equatable {
     /// ESTABLISHED TCP entries by time since their last packet, estimated as the ESTABLISHED timeout minus the
     /// time left (a per-connection timeout policy would make it wrong).
     public var establishedIdle: Histogram?
+    /// Entries whose destination is an overlay tunnel port ("udp/4789" → entries), counted exactly; nil from a
+    /// ctdoctor that did not count them.
+    public var tunnelEntries: [String: Int]?
     /// The nf_conntrack_tcp_timeout_established the idle times were estimated from.
     public var establishedTimeout: Int?
     /// The longest-lived entries, when entries have a start time.

@@ -19,6 +19,7 @@ public enum Probes {
         PersistenceProbe(),
         CounterSampleProbe(),
         TableDumpProbe(),
+        ConntrackListingProbe(),
     ]
 }
 
