@@ -103,3 +103,37 @@ struct SosreportEdgeCaseTests {
         #expect(all["logging.log-invalid"]?.status == .skipped)
     }
 }
+
+/// issue 13: a check inside a fresh unprivileged user and network namespace (`unshare -Urn`), where the host's keys
+/// (nf_log_all_netns, and on kernels before 5.7 every nf_conntrack key) are hidden: no check passes on a value it
+/// could not read.
+@Suite(
+    .enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"),
+    .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare"), "needs unshare(1) from util-linux"))
+struct UnprivilegedNamespaceTests {
+    static let unreadable = ["(denied: ", "(not visible: ", "(error: ", "(failed: ", "(not collected: "]
+
+    @Test func noPassRestsOnAValueThatWasNotRead() throws {
+        let result = try Binary.run([], argv: ["/usr/bin/unshare", "-Urn", Binary.path, "check", "--format", "json"])
+        guard result.exitStatus != 2 || !result.stderr.contains("unshare") else {
+            Issue.record("unshare -Urn failed: \(result.stderr)")
+            return
+        }
+        let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+        #expect(report.host.netns.initial == false)
+        for f in report.findings where f.status == .pass {
+            #expect(!Self.unreadable.contains { f.observed.contains($0) }, "\(f.id): \(f.observed)")
+            let blind = f.evidence.filter { e in Self.unreadable.contains { e.value.hasPrefix($0) } }
+            if f.id == "logging.all-netns" {
+                // It passes on this namespace's own nf_conntrack_log_invalid, and says the host's key does not matter.
+                #expect(blind.map(\.source) == ["/proc/sys/net/netfilter/nf_log_all_netns"])
+                #expect(f.observed.contains("does not matter here"))
+            } else {
+                #expect(blind.isEmpty, "\(f.id) passes on \(blind)")
+            }
+        }
+        // The host-only key is reported as not visible here, not as absent from the kernel.
+        let allNetns = report.findings.first { $0.id == "logging.all-netns" }
+        #expect(allNetns?.evidence.first?.value.hasPrefix("(not visible: net.netfilter.nf_log_all_netns exists only in the initial network namespace") == true)
+    }
+}
