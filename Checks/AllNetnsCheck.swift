@@ -58,6 +58,9 @@ public struct AllNetnsCheck: Check {
                 evidence: evidence + families.map { Source.sysctl(.nfLogBinding($0), snapshot) })
         }
 
+        if let host = snapshot.initialNamespaceSysctl(Self.key) {
+            return judgedOnTheHost(host.value, source: host.source, observed: observed, evidence: evidence)
+        }
         let unsure = snapshot.host.netns.initial == nil
             ? " (the key is missing here and whether this is the initial namespace is unknown: \(snapshot.host.netns.basis))"
             : ""
@@ -71,19 +74,47 @@ public struct AllNetnsCheck: Check {
                 bind nfnetlink_log here, which is not suppressed.
                 """,
             evidence: evidence,
-            remediation: Remediation(
-                summary: "On the host, let syslog loggers print lines from network namespaces.",
-                steps: [
-                    .sysctl(
-                        Self.key, "1", previous: "0",
-                        purpose: """
-                            Run this on the host (initial network namespace): syslog loggers then print lines \
-                            from every namespace. It is global, so every container's LOG and INVALID lines reach \
-                            the host's kernel log.
-                            """,
-                        scope: .initialNamespaceOnly),
-                ]))
+            remediation: Self.hostRemediation)
     }
+
+    /// Under `--all-netns` the initial namespace's value was read: the verdict for this namespace follows from it.
+    private func judgedOnTheHost(_ value: SysctlReading<Int>, source: String, observed wanted: String, evidence: [Evidence]) -> Finding {
+        guard let value = value.value else { return info.unreadable(value) }
+        let hostEvidence = evidence + [Evidence(source, String(value))]
+        guard value == 0 else {
+            return info.pass(
+                observed: "nf_log_all_netns = \(value) on the host (\(source)): this namespace's log lines reach the kernel log",
+                expected: "nf_log_all_netns = 1 on the host while this namespace asks for log lines",
+                explanation: "\(wanted) asks for INVALID packet lines, and the host lets syslog loggers print lines from every namespace.",
+                evidence: hostEvidence)
+        }
+        return info.fail(
+            .warning,
+            observed: "nf_log_all_netns = 0 on the host (\(source)), while \(wanted) asks for log lines here",
+            expected: "nf_log_all_netns = 1 on the host while this namespace asks for log lines",
+            explanation: """
+                \(wanted) selects INVALID packets for logging in this namespace, but the host's nf_log_all_netns is 0, \
+                so the syslog logger drops every line this namespace sends: the packets are counted and their reason \
+                is lost. nf_log_all_netns is global and can be set only in the initial namespace; nfnetlink_log, \
+                bound here instead, is not suppressed.
+                """,
+            evidence: hostEvidence,
+            remediation: Self.hostRemediation)
+    }
+
+    /// Setting it on the host, the one fix; printed commented out outside the initial namespace.
+    static let hostRemediation = Remediation(
+        summary: "On the host, let syslog loggers print lines from network namespaces.",
+        steps: [
+            .sysctl(
+                key, "1", previous: "0",
+                purpose: """
+                    Run this on the host (initial network namespace): syslog loggers then print lines \
+                    from every namespace. It is global, so every container's LOG and INVALID lines reach \
+                    the host's kernel log.
+                    """,
+                scope: .initialNamespaceOnly),
+        ])
 
     private func initial(_ reading: SysctlReading<Int>, keyPresent: Bool, evidence: [Evidence]) -> Finding {
         let shown = keyPresent ? "nf_log_all_netns = \(Wording.reading(reading))" : "nf_log_all_netns is not present (kernel before 4.11?)"

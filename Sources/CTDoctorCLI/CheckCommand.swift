@@ -63,6 +63,8 @@ struct CheckCommand: ParsableCommand {
                 snap.host.netns.found = ref.found
                 return (report(snap), snap)
             }
+            // The initial namespace's nf_log_all_netns decides for the others: judge them with it.
+            checked = HostSnapshot.sharingInitialNamespaceKeys(checked.map(\.snapshot)).map { (report($0), $0) }
         } else if let snapshot {
             let snap = try SnapshotFile.load(snapshot)
             checked = [(report(snap), snap)]

@@ -40,6 +40,9 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
     public var listing: Reading<ConntrackListing>?
     /// Open vSwitch's datapath conntrack count (a sosreport's `dpctl/ct-stats-show`); nil when none was read.
     public var datapathConntrack: Reading<DatapathConntrack>?
+    /// Keys only the initial namespace shows (nf_log_all_netns), as `--all-netns` read them there, for the other
+    /// namespaces' checks; nil when no such reading was shared.
+    public var initialNamespaceSysctls: [String: SysctlEntry]?
 
     public init(
         takenAt: String = "",
@@ -321,7 +324,7 @@ extension HostSnapshot {
     enum CodingKeys: String, CodingKey {
         case schema, takenAt, toolVersion, root, host, kernelConfig, sysctls, nfLog, modules, stats
         case kernelLog, dynamicDebug, persisted, ctnetlink, conntrackSlab, sample, tableSummary, ruleset, helpers
-        case sourceNotes, listing, datapathConntrack
+        case sourceNotes, listing, datapathConntrack, initialNamespaceSysctls
     }
 
     static func notInSnapshot(takenBy version: String) -> String {
@@ -358,5 +361,6 @@ extension HostSnapshot {
         sourceNotes = try c.decodeIfPresent([String].self, forKey: .sourceNotes)
         listing = try c.decodeIfPresent(Reading<ConntrackListing>.self, forKey: .listing)
         datapathConntrack = try c.decodeIfPresent(Reading<DatapathConntrack>.self, forKey: .datapathConntrack)
+        initialNamespaceSysctls = try c.decodeIfPresent([String: SysctlEntry].self, forKey: .initialNamespaceSysctls)
     }
 }

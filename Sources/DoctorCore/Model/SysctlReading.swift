@@ -131,3 +131,31 @@ extension HostSnapshot {
         return nil
     }
 }
+
+extension HostSnapshot {
+    /// Snapshots of several namespaces (`--all-netns`): the initial namespace's readings of the keys only it shows
+    /// are handed to the others, so their checks can judge what the host decides for them.
+    public static func sharingInitialNamespaceKeys(_ snapshots: [HostSnapshot]) -> [HostSnapshot] {
+        guard let initial = snapshots.first(where: { $0.host.netns.initial == true }) else { return snapshots }
+        var shared: [String: SysctlEntry] = [:]
+        for key in SysctlKey.named where key.scope == .initialNamespaceOnly {
+            guard var entry = initial.sysctls.entry(key.name) else { continue }
+            entry.source = "\(entry.source ?? key.path) in the initial namespace (\(initial.host.netns.found ?? "read by --all-netns"))"
+            shared[key.name] = entry
+        }
+        guard !shared.isEmpty else { return snapshots }
+        return snapshots.map { snapshot in
+            guard snapshot.host.netns.initial != true else { return snapshot }
+            var copy = snapshot
+            copy.initialNamespaceSysctls = shared
+            return copy
+        }
+    }
+
+    /// A key only the initial namespace shows, as `--all-netns` read it there; nil without such a reading.
+    public func initialNamespaceSysctl(_ key: SysctlKey) -> (value: SysctlReading<Int>, source: String)? {
+        guard let entry = initialNamespaceSysctls?[key.name] else { return nil }
+        let value: SysctlReading<Int> = entry.value.value.map(key.parse) ?? .error("\(key.name) could not be read in the initial namespace: \(entry.value.problem ?? "")")
+        return (value, entry.source ?? key.path)
+    }
+}
