@@ -35,8 +35,7 @@ public struct TableTunnelTrafficCheck: Check {
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
         guard let table = Self.table(snapshot) else {
             return info.skipped(
-                "the conntrack table was not read: `ctdoctor check --deep` dumps it (a plain check never does); a sosreport needs `conntrack -L -o extended`",
-                remediation: Remediation(summary: "Read the table.", steps: [.advice("Run `ctdoctor check --deep --only \(info.id)` on the host.")]))
+                "the conntrack table was not read: `ctdoctor check --deep` dumps it (a plain check never does); a sosreport needs `conntrack -L -o extended`")
         }
         let tunnels = OverlayTunnel.all.compactMap { t in table.tunnels[t.key].map { (tunnel: t, count: $0) } }.filter { $0.count > 0 }
         let found = tunnels.map { "\($0.tunnel.name) \($0.tunnel.key) \($0.count)" }.joined(separator: ", ")

@@ -70,7 +70,9 @@ struct SosreportRootTests {
         }
         // proc/net/stat was not collected, and there is no conntrack -S output either.
         #expect(snapshot.stats.value == nil)
-        #expect(Coverage.unfilled(snapshot).contains { $0.hasPrefix("conntrack statistics: not collected: not in this sosreport (/proc/net/stat/nf_conntrack") })
+        #expect(Coverage.unfilled(snapshot).contains { $0.hasPrefix("conntrack statistics: not collected: neither proc/net/stat/nf_conntrack nor sos_commands/conntrack/conntrack_-S") })
+        // The nft ruleset was not collected: listed, so nobody reads "no such rule" into the listings.
+        #expect(Coverage.unfilled(snapshot).contains { $0.hasPrefix("rules: nftables: no nft ruleset in this sosreport") })
         #expect(Coverage.unfilled(snapshot).contains { $0.hasPrefix("kernel config: ") })
         // The firewall listings filled the rules, so the tools that cannot run are not listed as gaps.
         #expect(!Coverage.unfilled(snapshot).contains { $0.hasPrefix("rules from ") })
