@@ -29,7 +29,9 @@ struct CheckCommand: ParsableCommand {
             throw ValidationError("--snapshot cannot be used with --root or --sos")
         }
         if collection.isSet && (snapshot != nil || source.isCopy) {
-            throw ValidationError("\(collection.flags) cannot be used with --snapshot or --root: they need the running kernel")
+            // Name the flag given: a sosreport user reads "--sos", not "--root" (issue 13 defect 10).
+            let offline = snapshot != nil ? "--snapshot" : source.sos != nil ? "--sos" : "--root"
+            throw ValidationError("\(collection.flags) cannot be used with \(offline): \(collection.flags == "--deep" ? "it reads" : "they need") the running kernel, not a copy")
         }
         if snapshot != nil && source.netns != nil {
             throw ValidationError("--snapshot and --netns cannot be used together: a snapshot already names its namespace")
@@ -61,6 +63,8 @@ struct CheckCommand: ParsableCommand {
                 snap.host.netns.found = ref.found
                 return (report(snap), snap)
             }
+            // The initial namespace's nf_log_all_netns decides for the others: judge them with it.
+            checked = HostSnapshot.sharingInitialNamespaceKeys(checked.map(\.snapshot)).map { (report($0), $0) }
         } else if let snapshot {
             let snap = try SnapshotFile.load(snapshot)
             checked = [(report(snap), snap)]

@@ -34,7 +34,7 @@ struct TopCommand: ParsableCommand {
             host: HostRoot("/"), runner: SystemCommandRunner(), toolVersion: CTDoctorVersion.current,
             now: Clock.nowISO8601(), deep: true, dumpProgress: Progress.reporter())
         var snapshot = SnapshotTaker.take(context, probes: [HostIdentityProbe(), SysctlProbe()])
-        let timeout = snapshot.sysctls.int("net.netfilter.nf_conntrack_tcp_timeout_established").value
+        let timeout = snapshot.sysctl(.tcpTimeoutEstablished).value
         snapshot.tableSummary = TableScan.run(topK: limit, establishedTimeout: timeout, progress: context.dumpProgress)
         Progress.clear()
         guard let summary = snapshot.tableSummary.value else {

@@ -71,6 +71,11 @@ import Testing
         Case(id: "table.insert-failed") { $0.counter("insert_failed", 9) },
         Case(id: "table.buckets") { $0.set("net.netfilter.nf_conntrack_buckets", "16384") },
         Case(id: "table.invalid") { $0.counter("invalid", 6) },
+        Case(id: "table.tunnel-traffic") {
+            var summary = TableSummary(entries: 1000)
+            summary.tunnelEntries = ["udp/4789": 300]
+            $0.snapshot.tableSummary = .value(summary)
+        },
         Case(id: "lists.unconfirmed-dying") {
             $0.snapshot.ctnetlink.lists = .value(ConntrackLists(
                 unconfirmed: ListSample(first: 0), dying: ListSample(first: 40, second: 38, stillListed: 35), resampleSeconds: 1))

@@ -22,6 +22,9 @@ public struct ConntrackStatsProbe: Probe {
         switch host.read(path) {
         case .value(let text):
             parse(text)
+        case .absent(let why) where host.isSosreport:
+            sosreportConntrackS(host)
+                ?? .notCollected("neither \(host.cite(path)) nor \(sosreportPaths.map { host.cite($0) }.joined(separator: " nor ")) is in this sosreport")
         case .absent(let why):
             sosreportConntrackS(host) ?? .absent("\(why) (kernel built without CONFIG_NF_CONNTRACK_PROCFS or conntrack not loaded)")
         case .denied(let why):
@@ -52,7 +55,9 @@ public struct ConntrackStatsProbe: Probe {
             for field in line.split(whereSeparator: \.isWhitespace).dropFirst() {
                 let pair = field.split(separator: "=", maxSplits: 1)
                 guard pair.count == 2, let value = UInt64(pair[1]) else { continue }
-                totals[String(pair[0]), default: 0] += value
+                // A sum that overflows (a crafted file) stops at the largest value instead of trapping.
+                let (sum, overflow) = totals[String(pair[0]), default: 0].addingReportingOverflow(value)
+                totals[String(pair[0])] = overflow ? .max : sum
             }
         }
         guard cpus > 0 else { return .failed("\(source): no cpu= lines") }

@@ -7,8 +7,6 @@ import Netfilter
 public struct CounterSampleProbe: Probe {
     public let name = "counter sample"
 
-    static let countPath = "/proc/sys/net/netfilter/nf_conntrack_count"
-
     public init() {}
 
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
@@ -40,9 +38,7 @@ public struct CounterSampleProbe: Probe {
             netlink = CtnetlinkAccess.reading(error)
             table = CtnetlinkAccess.reading(error)
         }) }
-        let count = host.readTrimmed(countPath).flatMap { text -> Reading<Int> in
-            Int(text).map { .value($0) } ?? .failed("\(countPath) = \"\(text)\" is not a number")
-        }
+        let count = host.readTrimmed(SysctlKey.conntrackCount.path).flatMap { SysctlKey.conntrackCount.parse($0).reading }
         return CounterReadings(netlink: netlink, procfs: ConntrackStatsProbe.read(host), table: table, sysctlCount: count)
     }
 }

@@ -22,7 +22,7 @@ public struct TableDumpProbe: Probe {
             snapshot.tableSummary = .denied(why)
             return
         }
-        let timeout = snapshot.sysctls.int("net.netfilter.nf_conntrack_tcp_timeout_established").value
+        let timeout = snapshot.sysctl(.tcpTimeoutEstablished).value
         snapshot.tableSummary = TableScan.run(establishedTimeout: timeout, progress: context.dumpProgress)
     }
 }
