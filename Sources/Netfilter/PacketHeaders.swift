@@ -1,3 +1,5 @@
+import CNetfilter
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
