@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 /// Every built-in check, in report order. A check is added here and nowhere else.
 public enum Catalog {

@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 public struct DynamicDebugCheck: Check {
     public let info = CheckInfo(
@@ -26,8 +26,8 @@ public struct DynamicDebugCheck: Check {
     static let disableQuery = "file *netfilter/* -p"
     /// The disable command for each control file ctdoctor knows, as fixed text: nothing read from the host goes into a shell.
     static let disableCommands: [String: [String]] = [
-        DynamicDebugProbe.procControl: ["sh", "-c", "echo '\(disableQuery)' > /proc/dynamic_debug/control"],
-        DynamicDebugProbe.usualDebugfs + "/dynamic_debug/control":
+        SourcePath.dynamicDebugControl: ["sh", "-c", "echo '\(disableQuery)' > /proc/dynamic_debug/control"],
+        SourcePath.usualDebugfs + "/dynamic_debug/control":
             ["sh", "-c", "echo '\(disableQuery)' > /sys/kernel/debug/dynamic_debug/control"],
     ]
     static let tcpTracker = "nf_conntrack_proto_tcp.c"

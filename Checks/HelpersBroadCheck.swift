@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 public struct HelpersBroadCheck: Check {
     public let info = CheckInfo(

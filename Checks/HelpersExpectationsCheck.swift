@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 public struct HelpersExpectationsCheck: Check {
     public let info = CheckInfo(

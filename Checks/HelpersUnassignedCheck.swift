@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 public struct HelpersUnassignedCheck: Check {
     public let info = CheckInfo(

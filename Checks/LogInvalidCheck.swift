@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 public struct LogInvalidCheck: Check {
     public let info = CheckInfo(

@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 public struct RulesInvalidDropCheck: Check {
     public let info = CheckInfo(

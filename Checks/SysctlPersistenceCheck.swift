@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 public struct SysctlPersistenceCheck: Check {
     public let info = CheckInfo(
@@ -216,7 +216,7 @@ private struct Review {
         guard let hashsize = persisted.conntrackOptions["hashsize"] else { return }
         evidence.append(Evidence(hashsize.location, "hashsize=\(hashsize.value)"))
         let builtIn = snapshot.modules.status("nf_conntrack").state == .builtIn
-        if builtIn && hashsize.file != PersistenceProbe.cmdline {
+        if builtIn && hashsize.file != SourcePath.cmdline {
             issues.append(Issue(
                 severity: .info,
                 observed: "hashsize=\(hashsize.value) in \(hashsize.location) is ignored: nf_conntrack is built in",

@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 public struct TcpEstablishedTimeoutCheck: Check {
     public let info = CheckInfo(
@@ -165,6 +165,6 @@ public struct TcpEstablishedTimeoutCheck: Check {
             "The table dump shows \(text): those are the entries a shorter timeout would free."
         }
 
-        var evidence: Evidence { Evidence(TableScan.source, text) }
+        var evidence: Evidence { Evidence(SourcePath.tableDump, text) }
     }
 }

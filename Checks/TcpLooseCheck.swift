@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 public struct TcpLooseCheck: Check {
     public let info = CheckInfo(

@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 /// One conntrack counter as a check sees it: the lifetime total and, after `--sample`, what it did in the window.
 struct CounterReading: Codable, Sendable, Equatable {

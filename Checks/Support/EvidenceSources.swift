@@ -1,9 +1,9 @@
-import DoctorKit
+import DoctorCore
 
 /// The files and counters findings cite, as evidence entries.
 enum Source {
-    static let nfLogRegistry = "/proc/net/netfilter/nf_log"
-    static let uptime = "/proc/uptime"
+    static let nfLogRegistry = SourcePath.nfLogRegistry
+    static let uptime = SourcePath.uptime
 
     /// `scoped` adds whether the key is global or this namespace's, where a reader could mistake one for the other.
     static func sysctl(_ key: String, _ snapshot: HostSnapshot, scoped: Bool = false) -> Evidence {

@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 /// The kernel's helpers as this host has them, and what in the ruleset asks for them.
 enum HelperServices {

@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 /// What the kernel log adds to the counter checks: "table full" lines about this namespace (or others), how long
 /// ago the last one was, and the INVALID reasons the kernel gave. The log is one buffer for the whole host.

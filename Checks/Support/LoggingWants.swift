@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 /// Whether the host asks conntrack to log INVALID packets, and for which protocol families.
 ///

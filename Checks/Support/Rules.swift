@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 import Foundation
 
 /// What every ruleset check does first, and how it cites rules.

@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 /// The syslog logger of one protocol family (`nf_log_ipv4` for IPv4) and the module that provides it.
 ///

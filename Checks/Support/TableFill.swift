@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 /// This namespace's entry count against the global limit: ctnetlink's GET_STATS when it answered, else the
 /// nf_conntrack_count and nf_conntrack_max sysctls (readable without privileges).

@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 /// A bigger table worked out from this kernel's numbers: the limit doubled (to a power of two) and the buckets kept
 /// at least equal to it, the kernel's own default since 5.15, so a full table still averages chains of two (every

@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 /// Plain wording for numbers, spans and module states, so every check says them the same way.
 enum Wording {

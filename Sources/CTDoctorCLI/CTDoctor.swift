@@ -1,5 +1,6 @@
 import ArgumentParser
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import Foundation
 
 public struct CTDoctor: ParsableCommand {
@@ -21,7 +22,7 @@ public struct CTDoctor: ParsableCommand {
                  could not read its data
             """,
         version: CTDoctorVersion.current,
-        subcommands: [CheckCommand.self, FixCommand.self, TopCommand.self, WatchCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],
+        subcommands: [CheckCommand.self, FixCommand.self, WizardCommand.self, TopCommand.self, WatchCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],
         defaultSubcommand: CheckCommand.self
     )
 

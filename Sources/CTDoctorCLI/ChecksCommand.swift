@@ -1,12 +1,14 @@
 import ArgumentParser
 import Checks
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import Foundation
 
 struct ChecksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "checks", abstract: "List every check: id, weight and title.")
 
     @Option(name: .long, help: "Output format.") var format: OutputFormat = .text
+    @OptionGroup var policy: PolicyOption
 
     struct Entry: Encodable {
         var id: String
@@ -16,8 +18,10 @@ struct ChecksCommand: ParsableCommand {
         var references: [String]
     }
 
+    /// The built-in checks, then those the policy file adds; without one, the kinds of check a policy can add.
     func run() throws {
-        let infos = Catalog.all.map(\.info)
+        let loaded = try policy.load(knownChecks: Catalog.all)
+        let infos = Catalog.all.map(\.info) + (loaded.map(PolicyEvaluator.checkInfos) ?? [])
         switch format {
         case .json:
             let entries = infos.map { Entry(id: $0.id, title: $0.title, weight: $0.weight, rationale: $0.rationale, references: $0.references) }
@@ -27,6 +31,10 @@ struct ChecksCommand: ParsableCommand {
             for info in infos {
                 print(info.id.padding(toLength: width + 2, withPad: " ", startingAt: 0)
                     + String(info.weight).leftPadded(3) + "  " + info.title)
+            }
+            if loaded == nil {
+                print("\nWith --policy FILE, a site policy adds checks of these kinds (`ctdoctor explain` tells more):")
+                for family in PolicyEvaluator.families { print("  \(family.pattern)  \(family.meaning)") }
             }
         }
     }

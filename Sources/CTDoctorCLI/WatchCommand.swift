@@ -1,7 +1,10 @@
 import ArgumentParser
 import Checks
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import Foundation
+import Watch
+import WatchHost
 
 struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,12 +46,12 @@ struct WatchCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let netns { try NetworkNamespaces.enter(try NetworkNamespaces.resolve(netns)) }
-        let host = HostRoot("/")
+        let source = try HostSource.open(root: nil, sos: nil, netns: netns)
         let context = ProbeContext(
-            host: host, runner: SystemCommandRunner(), toolVersion: CTDoctorVersion.current, now: Clock.nowISO8601())
-        let base = SnapshotTaker.take(context)
-        let session = WatchSession(host: host, base: base, catalog: Catalog.all, now: Clock.nowISO8601)
+            host: source.host, runner: source.runner, toolVersion: CTDoctorVersion.current, now: Clock.nowISO8601())
+        var base = SnapshotTaker.take(context)
+        if let found = source.namespace?.found { base.host.netns.found = found }
+        let session = WatchSession(host: source.host, base: base, catalog: Catalog.all, now: Clock.nowISO8601)
         let terminal = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
         let mode: WatchPresenter.Mode = format == .json ? .json : terminal ? .screen : .lines
         let colour = Palette.decide(noColorFlag: noColor, isTerminal: terminal, environment: ProcessInfo.processInfo.environment)

@@ -1,5 +1,4 @@
 import CNetfilter
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

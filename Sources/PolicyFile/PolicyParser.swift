@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 import Foundation
 import Yams
 
@@ -44,12 +44,8 @@ public struct PolicyParser {
         self.knownModules = knownModules
     }
 
-    /// Reads and parses `path`.
-    public static func load(_ path: String, knownChecks: Set<String>) throws(PolicyError) -> Policy {
-        let bytes = HostRoot("/").readBytes(path)
-        guard let raw = bytes.value else {
-            throw PolicyError(file: path, problem: "cannot read: \(SnapshotFile.errnoText(bytes.problem ?? "", path: path))")
-        }
+    /// Parses the policy file read from `path` (named in errors only).
+    public static func decode(_ raw: [UInt8], path: String, knownChecks: Set<String>) throws(PolicyError) -> Policy {
         guard let text = String(bytes: raw, encoding: .utf8) else { throw PolicyError(file: path, problem: "not UTF-8 text") }
         return try PolicyParser(file: path, knownChecks: knownChecks).parse(text)
     }

@@ -1,4 +1,5 @@
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import Foundation
 
 /// A throwaway network namespace for one test, deleted when the value goes away.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import Foundation
 import Testing
 @testable import CTDoctorCLI

@@ -1,4 +1,5 @@
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import Foundation
 import Testing
 

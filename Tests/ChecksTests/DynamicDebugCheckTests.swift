@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 import Testing
 @testable import Checks
 
@@ -11,7 +11,7 @@ import Testing
     }
 
     /// 5.15-like: the TCP tracker's sites exist, three of them and one FTP helper site enabled.
-    static func leftOn(control: String = DynamicDebugProbe.procControl) -> DynamicDebug {
+    static func leftOn(control: String = SourcePath.dynamicDebugControl) -> DynamicDebug {
         let tcp = "net/netfilter/nf_conntrack_proto_tcp.c"
         return DynamicDebug(
             control: control, totalSites: 3000,

@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 /// Rules for hand-built snapshots. The default host (`SnapshotBuilder()`) is an nftables NAT gateway done right:
 /// masquerade with fully-random, INVALID dropped in forward and input, DNS untracked both ways, FTP served with the

@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 
 /// Hand-built snapshots for check tests. `SnapshotBuilder()` is a monolithic 6.18 kernel in its initial
 /// network namespace with default sysctls and the nf_log registry the build machine shows; tests

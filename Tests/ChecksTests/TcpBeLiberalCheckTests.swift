@@ -1,4 +1,4 @@
-import DoctorKit
+import DoctorCore
 import Testing
 @testable import Checks
 

@@ -1,5 +1,7 @@
-import DoctorKit
+import DoctorCore
+import DoctorHost
 import Testing
+import Watch
 @testable import Checks
 
 /// `watch` names a check exactly when the interval's rises would fail it under `check --sample`.
@@ -8,7 +10,7 @@ import Testing
         WatchReading(
             monotonicSeconds: seconds, time: "2026-01-10T12:00:0\(Int(seconds))Z",
             count: .value(EntryCount(entries: entries, max: 262_144)), expectations: .value(0),
-            cpus: .value(CPUStatistics(source: CtnetlinkProbe.statisticsSource, cpus: perCPU)))
+            cpus: .value(CPUStatistics(source: CtnetlinkProbe.statisticsSource, viaCtnetlink: true, cpus: perCPU)))
     }
 
     static let quiet: [[String: UInt64]] = [
@@ -69,8 +71,8 @@ import Testing
     @Test func readingsFromProcfsAreJudgedToo() {
         var first = Self.reading(at: 1, Self.quiet)
         var second = Self.reading(at: 2, Self.grown([0: ["drop": 2]]))
-        first.cpus = first.cpus.map { CPUStatistics(source: ConntrackStatsProbe.path, cpus: $0.cpus) }
-        second.cpus = second.cpus.map { CPUStatistics(source: ConntrackStatsProbe.path, cpus: $0.cpus) }
+        first.cpus = first.cpus.map { CPUStatistics(source: ConntrackStatsProbe.path, viaCtnetlink: false, cpus: $0.cpus) }
+        second.cpus = second.cpus.map { CPUStatistics(source: ConntrackStatsProbe.path, viaCtnetlink: false, cpus: $0.cpus) }
         #expect(judge().crossed(from: first, to: second).contains { $0.check == "table.drops" && $0.severity == .error })
     }
 }

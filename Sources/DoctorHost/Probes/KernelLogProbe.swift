@@ -1,0 +1,145 @@
+import DoctorCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Conntrack lines of the kernel log. On a live host: /dev/kmsg from the start of the ring buffer, else `dmesg`.
+/// In a copied root: the saved ring buffer of a sosreport, else the syslog or boot-time kernel log files.
+/// Reading /dev/kmsg needs CAP_SYSLOG when kernel.dmesg_restrict = 1.
+public struct KernelLogProbe: Probe {
+    public let name = "kernel log"
+
+    public static let kmsg = "/dev/kmsg"
+    public static let dmesgCommand = ["dmesg"]
+    /// Files of a copied root, best first: the sosreport's copy of the ring buffer, then syslog's and the boot-time copy.
+    public static let files = ["/sos_commands/kernel/dmesg", "/var/log/kern.log", "/var/log/dmesg"]
+
+    public init() {}
+
+    public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
+        snapshot.kernelLog = context.host.isLive ? Self.live(context) : Self.copied(context.host)
+    }
+
+    static func live(_ context: ProbeContext) -> Reading<KernelLog> {
+        let fromKmsg = readKmsg(context.host)
+        if fromKmsg.value != nil { return fromKmsg }
+        switch context.runner.run(dmesgCommand, timeout: 10) {
+        case .success(let result) where result.exitStatus == 0:
+            return .value(parseText(result.stdout, source: "dmesg"))
+        case .success(let result):
+            return fromKmsg.withProblem(
+                "\(fromKmsg.problem ?? ""); `dmesg` exited \(result.exitStatus): \(result.stderr.trimmingWhitespace())")
+        case .failure(let failure):
+            return fromKmsg.withProblem("\(fromKmsg.problem ?? ""); \(failure)")
+        }
+    }
+
+    static func copied(_ host: HostRoot) -> Reading<KernelLog> {
+        var problems: [Reading<String>] = []
+        for path in files {
+            let reading = host.read(path)
+            if let text = reading.value { return .value(parseText(text, source: path)) }
+            problems.append(reading)
+        }
+        return .worst(of: problems, text: "no kernel log in this root: " + problems.compactMap(\.problem).joined(separator: "; "))
+    }
+
+    static func readKmsg(_ host: HostRoot) -> Reading<KernelLog> {
+        var collector = KernelLogCollector(source: kmsg)
+        return eachKmsgRecord(host) { collector.add(seconds: $0, message: $1) }.map { overwritten in
+            if overwritten { collector.noteOverwritten() }
+            return collector.log
+        }
+    }
+
+    /// Hands every record of /dev/kmsg to `body`, oldest first: one record per read(2), until EAGAIN. EPIPE means
+    /// records were overwritten before they were read; reading goes on from the oldest one left, and the result says so.
+    static func eachKmsgRecord(_ host: HostRoot, _ body: (Double, String) -> Void) -> Reading<Bool> {
+        let fd = open(host.resolve(kmsg), O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        if fd < 0 {
+            let code = errno
+            let reading: Reading<Bool> = HostRoot.reading(errno: code, kmsg)
+            guard code == EPERM || code == EACCES else { return reading }
+            let restrict = host.readTrimmed("/proc/sys/kernel/dmesg_restrict").value
+            return .denied("\(kmsg): \(HostRoot.describe(errno: code)): reading the kernel log needs CAP_SYSLOG"
+                + (restrict == "1" ? " (kernel.dmesg_restrict = 1)" : ""))
+        }
+        defer { close(fd) }
+        var overwritten = false
+        // A record is at most about 1 KiB of text plus its dictionary; 16 KiB never gets EINVAL (buffer too small).
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                switch errno {
+                case EINTR: continue
+                case EPIPE: overwritten = true; continue
+                case EAGAIN: return .value(overwritten)
+                case let code: return .failed("\(kmsg): \(HostRoot.describe(errno: code))")
+                }
+            }
+            if n == 0 { return .value(overwritten) }
+            if let record = parseKmsgRecord(buffer[0..<n]) { body(record.seconds, record.message) }
+        }
+    }
+
+    /// `prio,seq,usec,flags[,…];message` followed by dictionary lines that start with a space.
+    static func parseKmsgRecord(_ bytes: ArraySlice<UInt8>) -> (seconds: Double, message: String)? {
+        guard let semicolon = bytes.firstIndex(of: UInt8(ascii: ";")) else { return nil }
+        let header = String(decoding: bytes[bytes.startIndex..<semicolon], as: UTF8.self).split(separator: ",")
+        guard header.count >= 3, let usec = UInt64(header[2]) else { return nil }
+        let body = bytes[(semicolon + 1)...]
+        let end = body.firstIndex(of: UInt8(ascii: "\n")) ?? body.endIndex
+        return (Double(usec) / 1_000_000, String(decoding: body[body.startIndex..<end], as: UTF8.self))
+    }
+
+    /// dmesg (`[ 1234.567890] message`), syslog (`Feb 11 18:58:28 host kernel: [ 1234.567890] message`) and
+    /// journal-style (`[ 1234.567890] kernel: message`) lines. Indented lines continue the previous message and are
+    /// skipped. A kern.log holds several boots: a "Linux version" line, or a timestamp more than a second below the
+    /// one before, starts a new boot, and only the last boot is kept so every timestamp counts from the same boot.
+    /// (CPUs' clocks differ a little, so small steps back happen within one boot.)
+    static func parseText(_ text: String, source: String) -> KernelLog {
+        var collector = KernelLogCollector(source: source)
+        var last: Double?
+        for raw in text.split(whereSeparator: \.isNewline) {
+            guard let (seconds, message) = parseTextLine(Substring(raw)) else { continue }
+            if message.hasPrefix("Linux version ") || (seconds.map { s in last.map { s < $0 - 1 } ?? false } ?? false) {
+                collector = KernelLogCollector(source: source)
+            }
+            last = seconds ?? last
+            collector.add(seconds: seconds, message: message)
+        }
+        return collector.log
+    }
+
+    static func parseTextLine(_ raw: Substring) -> (Double?, String)? {
+        guard let first = raw.first, !first.isWhitespace else { return nil }
+        var line = raw
+        if let kernel = line.range(of: " kernel: "), !line.hasPrefix("[") {
+            line = line[kernel.upperBound...]
+        }
+        var seconds: Double?
+        if line.hasPrefix("["), let close = line.firstIndex(of: "]"),
+           let value = Double(String(line[line.index(after: line.startIndex)..<close]).trimmingWhitespace()) {
+            seconds = value
+            line = line[line.index(after: close)...].drop { $0 == " " }
+        }
+        if line.hasPrefix("kernel: ") { line = line.dropFirst("kernel: ".count) }
+        return (seconds, String(line))
+    }
+}
+
+extension Reading {
+    /// The same case with another text.
+    func withProblem(_ text: String) -> Reading {
+        switch self {
+        case .value: self
+        case .absent: .absent(text)
+        case .denied: .denied(text)
+        case .failed: .failed(text)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+@testable import DoctorCore
+@testable import DoctorHost
+
+/// A real sosreport (Ubuntu 20.04, 5.4 kernel, Kubernetes node). It lives outside the repository, next to the
+/// worktrees in /work/shared, and is read in place: never copied or changed.
+enum Sosreport {
+    static let path: String = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()
+        .appendingPathComponent("../../../shared/fixtures/sosreport/ubuntu-5.4-kubernetes-node")
+        .standardized.path
+    static let present = FileManager.default.fileExists(atPath: path + "/sos_commands")
+}
+
+@Suite(.enabled(if: Sosreport.present, "sosreport fixture not found at \(Sosreport.path)"))
+struct SosreportRootTests {
+    let snapshot = SnapshotTaker.take(Fixtures.context(HostRoot(Sosreport.path)))
+
+    @Test func hostIdentity() {
+        // A sosreport has no /proc/sys/kernel: release and hostname come from sos_commands.
+        #expect(snapshot.host.kernelRelease == .value("5.4.0-99-generic"))
+        #expect(snapshot.host.kernelVersion == KernelVersion(5, 4, 0))
+        #expect(snapshot.host.hostname == .value("juju-110cc2-k8stest-4"))
+        #expect(snapshot.host.netns.initial == true)
+        #expect(snapshot.host.netns.basis.contains("nf_log_all_netns is present"))
+        // proc/self is stored as a plain file, so there is no ns/net link to follow.
+        #expect(snapshot.host.netns.inode.value == nil)
+    }
+
+    @Test func sysctls() {
+        let s = snapshot.sysctls
+        #expect(s.int("net.netfilter.nf_conntrack_max") == .value(131_072))
+        #expect(s.int("net.netfilter.nf_conntrack_buckets") == .value(32_768))
+        #expect(s.int("net.netfilter.nf_conntrack_count") == .value(901))
+        #expect(s.int("net.netfilter.nf_conntrack_helper") == .value(0))
+        #expect(s.value("net.netfilter.nf_conntrack_sctp_timeout_heartbeat_acked") == .value("210"))
+        #expect(s.value("net.netfilter.nf_conntrack_dccp_loose") == .value("1"))
+        let nfLog = (s.entries.value ?? [:]).filter { $0.key.hasPrefix("net.netfilter.nf_log.") }
+        #expect(nfLog.count == 13)
+        #expect(nfLog.values.allSatisfy { $0.value == .value("NONE") })
+        // Copied read-only: no key looks writable.
+        #expect(s.entry("net.netfilter.nf_conntrack_max")?.writable == false)
+    }
+
+    @Test func modulesFromProcModules() {
+        let m = snapshot.modules
+        #expect(m.loadableModules == true)
+        #expect(m.moduleTree == nil)
+        #expect(m.status("nf_conntrack").state == .loaded)
+        #expect(m.status("nf_conntrack_netlink").state == .loaded)
+        // No logger module loaded, no module tree and no config: nothing more can be said.
+        #expect(m.status("nf_log_ipv4").state == .unknown)
+        #expect(m.status("nfnetlink_log").state == .unknown)
+    }
+
+    @Test func whatTheSosreportDoesNotHold() {
+        if case .absent(let why) = snapshot.kernelConfig.source {
+            #expect(why.contains("/boot/config-5.4.0-99-generic"))
+        } else {
+            Issue.record("expected no kernel config, got \(snapshot.kernelConfig.source)")
+        }
+        // proc/net/stat was not collected, and there is no conntrack -S output either.
+        #expect(snapshot.stats.value == nil)
+        #expect(Coverage.unfilled(snapshot).contains { $0.hasPrefix("conntrack statistics: /proc/net/stat/nf_conntrack") })
+        #expect(Coverage.unfilled(snapshot).contains { $0.hasPrefix("kernel config: ") })
+        // The firewall listings filled the rules, so the tools that cannot run are not listed as gaps.
+        #expect(!Coverage.unfilled(snapshot).contains { $0.hasPrefix("rules from ") })
+    }
+
+    @Test func storedLinksAreFollowed() {
+        // proc/net holds "self/net" and proc/self holds "96008": /proc/net/... is read from proc/96008/net/...
+        #expect(HostRoot(Sosreport.path).resolve("/proc/net/netfilter/nf_log") == Sosreport.path + "/proc/96008/net/netfilter/nf_log")
+        let families = snapshot.nfLog.families.value ?? []
+        #expect(families.count == 13)
+        #expect(families.allSatisfy { $0.bound == nil })
+    }
+
+    @Test func sysctlAFillsAndTheProcCopyWins() {
+        // Both hold nf_conntrack_count, read at different moments: the copy is used and the difference noted.
+        #expect(snapshot.sysctls.int("net.netfilter.nf_conntrack_count") == .value(901))
+        #expect(snapshot.sourceNotes == [
+            "net.netfilter.nf_conntrack_count: proc/sys/net/netfilter/nf_conntrack_count holds 901, sysctl -a printed 832 (read at different moments; the /proc/sys copy is used)",
+        ])
+    }
+}
+
+/// The sosreport fall-backs on a made-up tree holding only sos_commands.
+struct SosreportCommandsTests {
+    static func tree(_ files: [String: String]) throws -> HostRoot {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-sos-\(UUID().uuidString)")
+        for (path, text) in files {
+            let url = dir.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        return HostRoot(dir.path)
+    }
+
+    @Test func sysctlAStandsInForAMissingProcSys() throws {
+        let host = try Self.tree(["sos_commands/kernel/sysctl_-a": """
+            kernel.hostname = node
+            net.netfilter.nf_conntrack_max = 65536
+            net.netfilter.nf_log.2 = NONE
+            """])
+        var snapshot = HostSnapshot()
+        SysctlProbe().collect(into: &snapshot, context: Fixtures.context(host))
+        #expect(snapshot.sysctls.int("net.netfilter.nf_conntrack_max") == .value(65536))
+        #expect(snapshot.sysctls.value("net.netfilter.nf_log.2") == .value("NONE"))
+        #expect(snapshot.sysctls.entry("kernel.hostname") == nil)
+        #expect(snapshot.sourceNotes == nil)
+    }
+
+    @Test func lsmodStandsInForAMissingProcModules() throws {
+        let host = try Self.tree(["sos_commands/kernel/lsmod": """
+            Module                  Size  Used by
+            nf_conntrack          139264  5 xt_conntrack,nf_nat
+            """])
+        #expect(ModuleProbe.loaded(host) == .value(["nf_conntrack"]))
+    }
+
+    @Test func conntrackSIsSummedOverCPUs() throws {
+        let host = try Self.tree(["sos_commands/conntrack/conntrack_-S": """
+            cpu=0   \tfound=1 invalid=5 insert=0 insert_failed=2 drop=0 early_drop=0 error=0 search_restart=0
+            cpu=1   \tfound=0 invalid=7 insert=0 insert_failed=0 drop=1 early_drop=0 error=0 search_restart=3
+            """])
+        let stats = try #require(ConntrackStatsProbe.read(host).value)
+        #expect(stats.cpus == 2)
+        #expect(stats.counters["invalid"] == 12)
+        #expect(stats.counters["drop"] == 1)
+        #expect(stats.counters["search_restart"] == 3)
+        #expect(stats.source == "conntrack -S (sos_commands/conntrack/conntrack_-S)")
+    }
+}
