@@ -17,7 +17,7 @@ struct CounterReading: Codable, Sendable, Equatable {
     /// "12 in the last 10 s (1.2/s)" or "12 (lifetime total)".
     var text: String {
         guard let delta, let seconds else { return "\(total) (lifetime total)" }
-        let rate = seconds > 0 ? Double(delta) / seconds : 0
+        let rate = CounterDelta.rate(delta, seconds: seconds)
         return "+\(delta) in \(Wording.seconds(seconds)) (\(Wording.rate(rate))); \(total) since \(Counters.sinceWhat)"
     }
 }
@@ -52,8 +52,7 @@ enum Counters {
         totals(snapshot).flatMap { stats in
             total(name, in: stats).flatMap { total in
                 if let (first, second, seconds) = sampled(snapshot), let a = first.counters[name], let b = second.counters[name] {
-                    // Per-CPU counters are u32 and wrap; a sum that went down wrapped once.
-                    let delta = b >= a ? b - a : b &+ (1 << 32) &- a
+                    let delta = CounterDelta.delta(from: a, to: b)
                     return .value(CounterReading(name: name, total: b, delta: delta, seconds: seconds, source: second.source))
                 }
                 return .value(CounterReading(name: name, total: total, delta: nil, seconds: nil, source: stats.source))

@@ -23,7 +23,7 @@ public struct CTDoctor: ParsableCommand {
                  or --skip left no check
             """,
         version: CTDoctorVersion.current,
-        subcommands: [CheckCommand.self, FixCommand.self, WizardCommand.self, TopCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],
+        subcommands: [CheckCommand.self, FixCommand.self, WizardCommand.self, TopCommand.self, WatchCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],
         defaultSubcommand: CheckCommand.self
     )
 

@@ -84,8 +84,9 @@ public struct NflogListener: ~Copyable {
     /// Packets that arrived while the bind was being acknowledged; handed out by the first poll.
     private var pending: [NflogPacket] = []
     private var pendingUndecodable = 0
-    /// The NFULA_SEQ the next packet should carry; a larger one means packets were lost in between.
-    private var expectedSequence: UInt32?
+    /// The NFULA_SEQ the next packet should carry; a larger one means packets were lost in between. The kernel
+    /// numbers a group's packets from 0 when it is bound (here), so a loss before the first packet read counts too.
+    private var expectedSequence: UInt32 = 0
 
     /// Binds `group` with copy mode NFULNL_COPY_PACKET (the first `copyRange` bytes of each packet) and
     /// NFULNL_CFG_F_SEQ, so lost packets are counted exactly.
@@ -137,11 +138,9 @@ public struct NflogListener: ~Copyable {
         var lost = 0
         for packet in batch.messages {
             guard let sequence = packet.sequence else { continue }
-            if let expected = expectedSequence {
-                let gap = sequence &- expected
-                // A gap of more than 2^31 is a packet from before (reordering cannot happen on one socket).
-                if gap < 1 << 31 { lost += Int(gap) }
-            }
+            let gap = sequence &- expectedSequence
+            // A gap of more than 2^31 is a packet from before (reordering cannot happen on one socket).
+            if gap < 1 << 31 { lost += Int(gap) }
             expectedSequence = sequence &+ 1
         }
         batch.lost = lost
@@ -150,6 +149,9 @@ public struct NflogListener: ~Copyable {
 
     /// The socket's receive buffer as the kernel reports it.
     public var receiveBufferBytes: Int { receiver.receiveBufferBytes }
+
+    /// The socket, for a caller that waits on several descriptors with poll(2); it stays owned by the listener.
+    public var fileDescriptor: Int32 { receiver.socket.fileDescriptor }
 
     /// Packets that came before the last acknowledgement of the setup.
     private struct Early {

@@ -149,4 +149,7 @@ public struct TraceListener: ~Copyable {
 
     /// The socket's receive buffer as the kernel reports it.
     public var receiveBufferBytes: Int { receiver.receiveBufferBytes }
+
+    /// The socket, for a caller that waits on several descriptors with poll(2); it stays owned by the listener.
+    public var fileDescriptor: Int32 { receiver.socket.fileDescriptor }
 }

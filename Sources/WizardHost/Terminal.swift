@@ -1,3 +1,4 @@
+import DoctorHost
 import Foundation
 import Wizard
 

@@ -69,6 +69,19 @@ public struct ConntrackStatsProbe: Probe {
     /// `entries` is the namespace's total and repeats on every row, so the first row's value is taken; every other
     /// column is summed over the rows.
     public static func parse(_ text: String) -> Reading<ConntrackStats> {
+        parseRows(text).map { rows in
+            var counters: [String: UInt64] = [:]
+            for (cpu, row) in rows.enumerated() {
+                for (name, value) in row where name != "entries" || cpu == 0 {
+                    counters[name, default: 0] &+= value
+                }
+            }
+            return ConntrackStats(source: path, cpus: rows.count, counters: counters)
+        }
+    }
+
+    /// Each CPU's row by column name, in the file's order (row N is CPU N).
+    public static func parseRows(_ text: String) -> Reading<[[String: UInt64]]> {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
             .map { (offset: $0.offset, fields: $0.element.split(whereSeparator: \.isWhitespace)) }
             .filter { !$0.fields.isEmpty }.makeIterator()
@@ -77,25 +90,21 @@ public struct ConntrackStatsProbe: Probe {
         if names.contains(where: { $0.first?.isLetter != true }) {
             return .failed("\(path) line 1 is not a header of column names: \"\(header.joined(separator: " "))\"")
         }
-        var counters: [String: UInt64] = [:]
-        var cpus = 0
+        var rows: [[String: UInt64]] = []
         while let (index, fields) = lines.next() {
             guard fields.count == names.count else {
                 return .failed("\(path) line \(index + 1) has \(fields.count) values for \(names.count) columns")
             }
+            var row: [String: UInt64] = [:]
             for (name, field) in zip(names, fields) {
                 guard let value = UInt64(field, radix: 16) else {
                     return .failed("\(path) line \(index + 1): \(name) = \"\(field)\" is not hexadecimal")
                 }
-                if name == "entries" {
-                    if cpus == 0 { counters[name] = value }
-                } else {
-                    counters[name, default: 0] &+= value
-                }
+                row[name] = value
             }
-            cpus += 1
+            rows.append(row)
         }
-        guard cpus > 0 else { return .failed("\(path) has a header but no rows") }
-        return .value(ConntrackStats(source: path, cpus: cpus, counters: counters))
+        guard !rows.isEmpty else { return .failed("\(path) has a header but no rows") }
+        return .value(rows)
     }
 }
