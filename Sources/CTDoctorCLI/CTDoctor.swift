@@ -22,7 +22,7 @@ public struct CTDoctor: ParsableCommand {
                  could not read its data
             """,
         version: CTDoctorVersion.current,
-        subcommands: [CheckCommand.self, FixCommand.self, TopCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],
+        subcommands: [CheckCommand.self, FixCommand.self, WizardCommand.self, TopCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],
         defaultSubcommand: CheckCommand.self
     )
 

@@ -20,7 +20,7 @@ struct SnapshotCommand: ParsableCommand {
     }
 
     func run() throws {
-        let text = try JSONReporter.encode(try source.takeSnapshot(collection))
+        let text = try JSONReporter.encode(try source.open().takeSnapshot(collection))
         if let output {
             try OutputFile.write(text, to: output)
         } else {
