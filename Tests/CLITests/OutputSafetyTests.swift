@@ -176,3 +176,25 @@ struct PipeInputTests {
         #expect(try String(contentsOfFile: loose, encoding: .utf8) == "0\n")
     }
 }
+
+/// `fix --undo` with a forged journal, end to end: refused whole with one line, the tree untouched.
+@Suite(.enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"))
+struct ForgedJournalCLITests {
+    @Test func aJournalAskingForAnotherKeyIsRefused() throws {
+        let dir = try Binary.temporaryDirectory()
+        let tree = dir.appendingPathComponent("root")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: FixtureRootTests.root("debian-12-persistence")), to: tree)
+        let hostname = tree.appendingPathComponent("proc/sys/kernel/hostname")
+        try FileManager.default.createDirectory(at: hostname.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try "node1\n".write(to: hostname, atomically: true, encoding: .utf8)
+        var forged = Journal(createdAt: "t", hostname: nil, netnsInode: nil)
+        forged.entries = [Journal.Entry(checkID: "x", purpose: "p", action: .sysctl(key: "kernel.hostname", value: "node1"),
+                                        previous: "pwned", existed: nil, undo: nil, state: .verified, message: nil)]
+        let journal = dir.appendingPathComponent("forged.json").path
+        try forged.save(to: journal)
+        let result = try Binary.run(["fix", "--root", tree.path, "--undo", journal])
+        #expect(result.exitStatus == 2, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr == "ctdoctor: --undo: x: refusing to write kernel.hostname: ctdoctor only writes net.netfilter.* sysctls; nothing was changed\n")
+        #expect(try String(contentsOf: hostname, encoding: .utf8) == "node1\n")
+    }
+}
