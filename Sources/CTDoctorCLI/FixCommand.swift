@@ -63,15 +63,13 @@ struct FixCommand: ParsableCommand {
 
     func run() throws {
         let opened = try source.open()
-        let host = opened.host
+        let session = FixSession(source: opened, log: { say("  " + $0) })
         // One changer per namespace: taken before the snapshot, so a run that waited plans from what the other left.
         let lock = apply || undo
-            ? try NamespaceLock.acquire(
-                host: host, netns: host.isLive ? HostIdentityProbe.currentNetnsInode() : nil,
-                fallbackFolder: (journal ?? undoJournal).map(OutputFile.folder(of:)), waiting: { CTDoctorCLI.printError("ctdoctor: \($0)") })
+            ? try session.lock(fallbackFolder: (journal ?? undoJournal).flatMap { $0 == "-" ? nil : OutputFile.folder(of: $0) },
+                               waiting: { CTDoctorCLI.printError("ctdoctor: \($0)") })
             : nil
         defer { lock?.release() }
-        let session = FixSession(source: opened, log: { say("  " + $0) })
         if undo { return try runUndo(session) }
         let loadedPolicy = try policy.load(knownChecks: Catalog.all)
         let ids = SelectionOptions.split(only)

@@ -75,6 +75,11 @@ final class Lines: @unchecked Sendable {
                                             undo: ["nft", "delete", "chain", "inet", "ctdoctor", "c;", "flush", "ruleset"])),
         ("nft include", entry(.command(["nft", "add", "rule", "inet", "ctdoctor", "c", "include", "\"/tmp/x\""]), undo: ["nft", "flush", "chain", "inet", "ctdoctor", "c"])),
         ("nft on another table without a handle", entry(.command(["nft", "add", "rule", "inet", "filter", "input", "drop"]), undo: [])),
+        ("nft transaction flushing the ruleset", entry(.command(["nft", "add table inet ctdoctor_trace; flush ruleset"]),
+                                                       undo: ["nft", "delete", "table", "inet", "ctdoctor_trace"])),
+        ("nft transaction reaching another table", entry(.command(["nft", "add table inet ctdoctor_trace; add rule inet filter input drop"]),
+                                                         undo: ["nft", "delete", "table", "inet", "ctdoctor_trace"])),
+        ("nft with a comment hiding the rest", entry(.command(["nft", "add", "table", "inet", "ctdoctor", "#", "x"]), undo: [])),
         ("nft JSON flushing the ruleset", entry(.command(["nft", "-j", #"{"nftables":[{"flush":{"ruleset":null}}]}"#]), undo: [])),
         ("iptables --modprobe", entry(.command(["iptables", "-t", "raw", "-D", "PREROUTING", "-j", "TRACE"]),
                                       undo: ["iptables", "-t", "raw", "-I", "PREROUTING", "1", "--modprobe=/tmp/evil", "-j", "TRACE"])),
@@ -117,6 +122,11 @@ final class Lines: @unchecked Sendable {
         let steps: [(RemediationStep.Action, [String]?)] = [
             (.command(["modprobe", "nf_log_syslog"]), ["modprobe", "-r", "nf_log_syslog"]),
             (.command(["nft", "add", "table", "inet", "ctdoctor"]), []),
+            (.command(["nft", "add", "table", "inet", "ctdoctor"]), ["nft", "delete", "table", "inet", "ctdoctor"]),
+            // The wizard's trace table: one transaction, undone by deleting the table.
+            (.command(["nft", "add table inet ctdoctor_trace; add chain inet ctdoctor_trace pre { type filter hook prerouting priority -300; }; "
+                       + "add rule inet ctdoctor_trace pre iifname \"eth0\" ip daddr 10.0.0.1 tcp dport 8080 meta nftrace set 1"]),
+             ["nft", "delete", "table", "inet", "ctdoctor_trace"]),
             (.command(["nft", "add", "chain", "inet", "ctdoctor", "invalid-input", "{ type filter hook input priority 0; policy accept; }"]),
              ["nft", "delete", "chain", "inet", "ctdoctor", "invalid-input"]),
             (.command(["nft", "add", "rule", "inet", "ctdoctor", "invalid-input", "ct", "state", "invalid", "drop"]),

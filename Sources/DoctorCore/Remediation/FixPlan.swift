@@ -62,6 +62,11 @@ public struct FixPlan: Sendable, Equatable, Codable {
         }
     }
 
+    /// A plan of exactly these items, in this order (the wizard's own changes).
+    public init(items: [Item]) {
+        self.items = items
+    }
+
     /// What `fix` does with a report: the default plan (no disruptive steps) for its namespace.
     public init(report: Report) {
         self.init(findings: report.findings, includeDisruptive: false, initialNamespace: report.host.netns.initial)

@@ -8,8 +8,8 @@ import Foundation
 /// - its own boot files (`OwnFiles`), with only net.netfilter keys or module names in them;
 /// - a dynamic debug control file, with `file … [line N] ±p` queries;
 /// - `modprobe NAME` / `modprobe -r NAME` for a module ctdoctor knows, no options;
-/// - `nft` on its own tables (`inet ctdoctor` for fixes, `inet ctdoctor_trace` for the wizard's trace), or on one
-///   rule by its handle (and nft JSON of the same kinds);
+/// - `nft` on its own tables (`inet ctdoctor`, `inet ctdoctor_…`), or on one rule by its handle (and nft JSON of the
+///   same kinds), a transaction of such commands;
 /// - `iptables` (any of its six commands) inserting, appending or deleting one rule, no `--modprobe`.
 public enum ChangePolicy {
     public static let programs: Set<String> = [
@@ -121,8 +121,11 @@ public enum ChangePolicy {
     /// A command ctdoctor may run, parsed far enough to tell what it changes and what reverses it.
     enum Command: Equatable {
         case modprobe(load: Bool, module: String)
-        /// nft on ctdoctor's own table: verb (add, delete, flush…), object (table, chain, rule, ct helper), its name.
-        case ownTable(verb: String, object: String, name: String?)
+        /// nft on one of ctdoctor's own tables: verb (add, delete, flush…), object (table, chain, rule, ct helper),
+        /// the table, the object's name.
+        case ownTable(verb: String, object: String, table: String, name: String?)
+        /// Several nft commands in one transaction (`add table …; add chain …; add rule …`).
+        case batch([Command])
         /// nft on one rule of any table, by handle: delete it, or insert a rule at its position.
         case ruleByHandle(delete: Bool, family: String, table: String, chain: String, handle: String)
         /// nft JSON adding a rule back into its chain.
@@ -148,12 +151,17 @@ public enum ChangePolicy {
             switch (done, self) {
             case (.modprobe(let load, let a), .modprobe(let unload, let b)):
                 return a == b && load != unload
-            case (.ownTable("add", "table", let a), .ownTable("delete", "table", let b)),
-                 (.ownTable("add", "chain", let a), .ownTable("delete", "chain", let b)),
-                 (.ownTable("add", "ct helper", let a), .ownTable("delete", "ct helper", let b)):
-                return a == b
-            case (.ownTable("add", "rule", let chain), .ownTable("flush", "chain", let flushed)):
-                return chain == flushed
+            case (.ownTable("add", "table", let t, nil), .ownTable("delete", "table", let t2, nil)):
+                return t == t2
+            case (.ownTable("add", "chain", let t, let a), .ownTable("delete", "chain", let t2, let b)),
+                 (.ownTable("add", "ct helper", let t, let a), .ownTable("delete", "ct helper", let t2, let b)):
+                return t == t2 && a == b
+            case (.ownTable("add", "rule", let t, let chain), .ownTable("flush", "chain", let t2, let flushed)):
+                return t == t2 && chain == flushed
+            case (.batch(let commands), .ownTable("delete", "table", let t, nil)):
+                // A transaction that creates one of ctdoctor's tables and fills it is undone by deleting that table.
+                guard case .ownTable("add", "table", t, nil)? = commands.first else { return false }
+                return commands.allSatisfy { if case .ownTable(_, _, t, _) = $0 { true } else { false } }
             case (.ruleByHandle(true, let f, let t, let c, _), .addRule(let f2, let t2, let c2)):
                 return (f, t, c) == (f2, t2, c2)
             case (.iptables(let p, let t, let verb, let c, let spec), .iptables(let p2, let t2, "-D", let c2, let spec2)):
@@ -173,12 +181,24 @@ public enum ChangePolicy {
             }
         }
 
-        /// nft reads its words as one command line, so every word is checked: no option, no second command (`;`
-        /// outside a `{ … }` body), no include or variable.
+        /// nft joins its words into one command line and reads that, so the line is what is checked: split into
+        /// commands and tokens the way nft reads them, each command must be one ctdoctor makes.
         static func nft(_ words: [String]) -> Command? {
-            guard words.count >= 4, words.allSatisfy(safeNftWord) else { return nil }
-            let verb = words[0]
-            var rest = Array(words.dropFirst())
+            guard let first = words.first, !first.hasPrefix("-"),
+                  let commands = nftCommands(words.joined(separator: " ")), !commands.isEmpty else { return nil }
+            var parsed: [Command] = []
+            for tokens in commands {
+                guard let command = nftCommand(tokens) else { return nil }
+                parsed.append(command)
+            }
+            return parsed.count == 1 ? parsed[0] : .batch(parsed)
+        }
+
+        /// One command's tokens: on one of ctdoctor's own tables, or on one rule of another by its handle.
+        static func nftCommand(_ tokens: [String]) -> Command? {
+            guard tokens.count >= 3, !tokens.contains(where: { $0.contains("include") || $0.contains("define") }) else { return nil }
+            let verb = tokens[0]
+            var rest = Array(tokens.dropFirst())
             var object = rest.removeFirst()
             if object == "ct" {
                 guard rest.first == "helper" else { return nil }
@@ -190,13 +210,12 @@ public enum ChangePolicy {
             let (family, table) = (rest[0], rest[1])
             let tail = Array(rest.dropFirst(2))
             guard plainName(family), plainName(table) else { return nil }
-            if family == "inet" && Nft.ownTables.contains(table) {
-                if object == "table" { return tail.isEmpty ? .ownTable(verb: verb, object: object, name: table) : nil }
+            if family == "inet" && Nft.isOwn(table) {
+                if object == "table" { return tail.isEmpty ? .ownTable(verb: verb, object: object, table: table, name: nil) : nil }
                 guard let name = tail.first, plainName(name) else { return nil }
                 if verb == "delete" || verb == "flush" { guard tail.count == 1 else { return nil } }
-                return .ownTable(verb: verb, object: object, name: table + " " + name)
+                return .ownTable(verb: verb, object: object, table: table, name: name)
             }
-            // Another table: only one rule, named by its handle.
             guard object == "rule", tail.count >= 3, plainName(tail[0]), tail[2].allSatisfy(\.isNumber), !tail[2].isEmpty else { return nil }
             if verb == "delete" && tail.count == 3 && tail[1] == "handle" {
                 return .ruleByHandle(delete: true, family: family, table: table, chain: tail[0], handle: tail[2])
@@ -207,15 +226,48 @@ public enum ChangePolicy {
             return nil
         }
 
-        static func safeNftWord(_ word: String) -> Bool {
-            if word.isEmpty || word.hasPrefix("-") || word.contains(where: \.isNewline) || word.contains("$") { return false }
-            if ["include", "define", "redefine", "undefine"].contains(word) { return false }
-            if word.contains("{") || word.contains("}") || word.contains(";") {
-                // A body such as `{ type filter hook input priority 0; policy accept; }`: one brace pair, around the word.
-                return word.hasPrefix("{") && word.hasSuffix("}") && word.filter { $0 == "{" || $0 == "}" }.count == 2
-                    && !word.contains("include")
+        /// nft's command line as commands of tokens: `;` ends a command outside braces and quotes; a `{ … }` body and
+        /// a quoted string stay inside one token. Nil for what ctdoctor never writes: nested or unclosed braces, an
+        /// unclosed quote, a line break, a comment (`#`) or a variable (`$`).
+        static func nftCommands(_ text: String) -> [[String]]? {
+            var commands: [[String]] = [], tokens: [String] = [], token = ""
+            var inBraces = false, quoted = false
+            func endToken() {
+                if !token.isEmpty { tokens.append(token) }
+                token = ""
             }
-            return true
+            for c in text {
+                if c.isNewline { return nil }
+                if quoted {
+                    token.append(c)
+                    if c == "\"" { quoted = false }
+                    continue
+                }
+                switch c {
+                case "\"": quoted = true; token.append(c)
+                case "#", "$": return nil
+                case "{":
+                    if inBraces { return nil }
+                    inBraces = true
+                    token.append(c)
+                case "}":
+                    if !inBraces { return nil }
+                    inBraces = false
+                    token.append(c)
+                case ";" where !inBraces:
+                    endToken()
+                    if !tokens.isEmpty { commands.append(tokens) }
+                    tokens = []
+                case " ", "\t":
+                    if inBraces { token.append(c) } else { endToken() }
+                default:
+                    token.append(c)
+                }
+            }
+            guard !quoted, !inBraces else { return nil }
+            endToken()
+            if !tokens.isEmpty { commands.append(tokens) }
+            return commands
         }
 
         static func plainName(_ name: String) -> Bool {
@@ -276,9 +328,9 @@ public enum ChangePolicy {
         }
     }
 
-    /// nft's names for ctdoctor's own tables: fixes' and the wizard's trace.
+    /// ctdoctor's own nft tables: `inet ctdoctor` for the rules fixes add, and `inet ctdoctor_…` for the wizard's
+    /// temporary ones (its trace table).
     enum Nft {
-        static let ownTable = "ctdoctor"
-        static let ownTables: Set<String> = [ownTable, "ctdoctor_trace"]
+        static func isOwn(_ table: String) -> Bool { table == "ctdoctor" || table.hasPrefix("ctdoctor_") }
     }
 }

@@ -48,7 +48,17 @@ public struct FixSession: Sendable {
         }
     }
 
-    public var journalFolder: String { host.resolve("/var/lib/ctdoctor") }
+    public var journalFolder: String { host.resolve(Journal.folder) }
+
+    /// The lock on this namespace (the current one on a live host) that every change to it holds; see NamespaceLock.
+    /// Taken again where it is held (the wizard making a change, then applying a fix) it is the same lock.
+    public func lock(
+        wait: Double = NamespaceLock.defaultWait, fallbackFolder: String? = nil, waiting: (String) -> Void = { _ in }
+    ) throws(InputError) -> NamespaceLock {
+        try NamespaceLock.acquire(
+            host: host, netns: host.isLive ? HostIdentityProbe.currentNetnsInode() : nil, wait: wait,
+            fallbackFolder: fallbackFolder, waiting: waiting)
+    }
 
     /// `journal-<time>-<netns>.json` in the journal folder, which is created (0700) when missing.
     public func defaultJournalPath(netns: UInt64?, time: String) throws(InputError) -> String {
@@ -65,14 +75,18 @@ public struct FixSession: Sendable {
         Journal(createdAt: snapshot.takenAt, hostname: snapshot.host.hostname.value, netnsInode: snapshot.host.netns.inode.value)
     }
 
+    /// An applier keeping the journal at `journalPath` up to date (`-`: a journal read from standard input, which
+    /// cannot be written back).
     public func applier(journalPath: String) -> Applier {
-        Applier(host: host, runner: runner, journalPath: journalPath, log: log)
+        Applier(host: host, runner: runner, journalPath: journalPath == "-" ? nil : journalPath, log: log)
     }
 
     /// Applies `plan` with a journal at `journalPath`, asking `decide` before each step.
     public func apply(
         _ plan: FixPlan, snapshot: HostSnapshot, journalPath: String, decide: (FixPlan.Item, Int, Int) -> Applier.Decision
     ) throws(InputError) -> Applier.Outcome {
+        let held = try lock(fallbackFolder: OutputFile.folder(of: journalPath))
+        defer { held.release() }
         try guardApply(snapshot)
         var record = Self.journal(for: snapshot)
         return try applier(journalPath: journalPath).apply(plan, journal: &record, decide: decide)
@@ -100,10 +114,11 @@ public struct FixSession: Sendable {
         return record
     }
 
-    /// Puts back what a journal recorded, saving it to `path` as it goes (not when it came on standard input, `-`);
-    /// true when everything came back verified.
+    /// Puts back what a journal recorded, saving it to `path` as it goes; true when everything came back verified.
     public func undo(_ record: inout Journal, journalPath path: String) throws(InputError) -> Bool {
-        try Applier(host: host, runner: runner, journalPath: path == "-" ? nil : path, log: log).undo(&record)
+        let held = try lock(fallbackFolder: path == "-" ? nil : OutputFile.folder(of: path))
+        defer { held.release() }
+        return try applier(journalPath: path).undo(&record)
     }
 
     public static func describe(_ ns: NetnsIdentity) -> String {

@@ -17,14 +17,19 @@ public final class NamespaceLock: @unchecked Sendable {
 
     /// Takes the lock for the namespace with this inode (nil: not known, e.g. a copied tree), waiting up to `wait`
     /// seconds for another holder; `waiting` hears once who it waits for. `fallbackFolder` is used when the journal
-    /// folder cannot be created (a read-only /var with `--journal` elsewhere).
+    /// folder cannot be created (a read-only /var with `--journal` elsewhere); a copied tree with neither gets a lock
+    /// that holds nothing.
     public static func acquire(
         host: HostRoot, netns inode: UInt64?, wait: Double = defaultWait, fallbackFolder: String? = nil,
         waiting: (String) -> Void = { _ in }
     ) throws(InputError) -> NamespaceLock {
-        let folder = try folder(host: host, fallback: fallbackFolder)
-        let path = "\(folder)/netns-\(inode.map(String.init) ?? "unknown").lock"
-        if Held.shared.contains(path) { return NamespaceLock(path: path, fd: -1, owner: false) }
+        let name = "netns-\(inode.map(String.init) ?? "unknown").lock"
+        if let held = Held.shared.path(named: name) { return NamespaceLock(path: held, fd: -1, owner: false) }
+        guard let folder = try folder(host: host, fallback: fallbackFolder) else {
+            // A copied tree with no folder to lock in: no namespace to protect, and nothing else to hold.
+            return NamespaceLock(path: "", fd: -1, owner: false)
+        }
+        let path = "\(folder)/\(name)"
         let deadline = Date().addingTimeInterval(wait)
         var told = false
         while true {
@@ -80,11 +85,13 @@ public final class NamespaceLock: @unchecked Sendable {
 
     deinit { release() }
 
-    static func folder(host: HostRoot, fallback: String?) throws(InputError) -> String {
+    /// The journal folder (created 0700), else `fallback`; nil for a copied tree that has neither.
+    static func folder(host: HostRoot, fallback: String?) throws(InputError) -> String? {
         let folder = host.resolve(Journal.folder)
         if mkdir(folder, 0o700) == 0 || errno == EEXIST { return folder }
         let why = Descriptor.describe(errno)
         if let fallback { return fallback }
+        if !host.isLive { return nil }
         throw InputError("journal folder \(folder): cannot create: \(why); give --journal FILE")
     }
 
@@ -95,13 +102,13 @@ public final class NamespaceLock: @unchecked Sendable {
         return Int32(String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// Lock paths this process holds.
+    /// Lock paths this process holds: one namespace's lock is held once, whichever folder it is in.
     private final class Held: @unchecked Sendable {
         static let shared = Held()
         private let mutex = NSLock()
         private var paths: Set<String> = []
 
-        func contains(_ path: String) -> Bool { mutex.withLock { paths.contains(path) } }
+        func path(named name: String) -> String? { mutex.withLock { paths.first { $0.hasSuffix("/" + name) } } }
         func insert(_ path: String) { mutex.withLock { _ = paths.insert(path) } }
         func remove(_ path: String) { mutex.withLock { _ = paths.remove(path) } }
     }

@@ -10,6 +10,7 @@ public final class TemporaryChanges: @unchecked Sendable {
     private let lock = NSLock()
     private var record: Journal
     private var keptActions: [RemediationStep.Action] = []
+    private var namespaceLock: NamespaceLock?
 
     public init(session: FixSession, snapshot: HostSnapshot, journalPath: String) {
         self.session = session
@@ -23,10 +24,11 @@ public final class TemporaryChanges: @unchecked Sendable {
     /// Journals, applies and verifies `items` in order. On a failure, everything this session changed so far is
     /// put back (the applier's rollback) and the outcome says so.
     public func make(_ items: [FixPlan.Item]) throws(InputError) -> Applier.Outcome {
-        var plan = FixPlan(findings: [], includeDisruptive: true, initialNamespace: nil)
-        for item in items { plan.append(item) }
+        let plan = FixPlan(items: items.map { var item = $0; item.held = nil; return item })
         lock.lock()
         defer { lock.unlock() }
+        // The namespace stays ours from the first change until everything is put back.
+        if namespaceLock == nil { namespaceLock = try session.lock(fallbackFolder: OutputFile.folder(of: journalPath)) }
         var journal = record
         defer { record = journal }
         return try session.applier(journalPath: journalPath).apply(plan, journal: &journal) { _, _, _ in .yes }
@@ -71,6 +73,8 @@ public final class TemporaryChanges: @unchecked Sendable {
             default: return (entry.purpose, "NOT restored: \(entry.message ?? "see the journal")")
             }
         }
+        namespaceLock?.release()
+        namespaceLock = nil
         return Restored(allBack: allBack, changes: changes)
     }
 }
