@@ -145,6 +145,8 @@ public struct TcpEstablishedTimeoutCheck: Check {
         let entries: Int
         /// ESTABLISHED entries idle for more than an hour, when the dump could estimate it.
         let idleOverAnHour: Int?
+        /// The idle times are bounded by each entry's age (nf_conntrack_timestamp), not only read off its time left.
+        let idleKnown: Bool
 
         init?(_ snapshot: HostSnapshot) {
             // A count outside 0…entries (a snapshot file says so) makes no share.
@@ -154,6 +156,7 @@ public struct TcpEstablishedTimeoutCheck: Check {
             established = count
             entries = summary.entries
             idleOverAnHour = summary.establishedIdle.map { Swift.max(0, $0.total.saturatingSubtract($0.count(atMost: 3600))) }
+            idleKnown = summary.establishedIdleBoundedByAge == true
         }
 
         var share: Double { Double(established) / Double(entries) }
@@ -161,7 +164,8 @@ public struct TcpEstablishedTimeoutCheck: Check {
         /// "ESTABLISHED 1200 of 250000 dumped entries (0%), 900 idle for over an hour".
         var text: String {
             "ESTABLISHED \(established) of \(entries) dumped entries (\(Wording.percent(share)))"
-                + (idleOverAnHour.map { ", \($0) idle for over an hour" } ?? "")
+                + (idleOverAnHour.map { idleKnown ? ", \($0) idle for over an hour" : ", \($0) idle for over an hour if they run on this timeout"
+                    + " (nf_conntrack_timestamp is off, so an entry given a shorter timeout of its own looks idle when it is not)" } ?? "")
         }
 
         var explanation: String {

@@ -11,7 +11,11 @@ let harnesses = [
 let package = Package(
     name: "ctdoctor-fuzz",
     platforms: [.macOS(.v13)],
-    dependencies: [.package(name: "ctdoctor", path: "..")],
+    dependencies: [
+        .package(name: "ctdoctor", path: ".."),
+        // The same Yams as the main package: FuzzPolicy checks the nesting pre-scan against what Yams builds.
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
     targets: [
         .systemLibrary(name: "CFuzzer"),
         .target(name: "FuzzSupport", dependencies: [
@@ -26,6 +30,7 @@ let package = Package(
                 .product(name: "DoctorHost", package: "ctdoctor"),
                 .product(name: "PolicyFile", package: "ctdoctor"),
                 .product(name: "Netfilter", package: "ctdoctor"),
+                .product(name: "Yams", package: "Yams"),
             ],
             path: "Sources/\(name)")
     }

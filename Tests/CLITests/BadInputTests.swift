@@ -85,3 +85,28 @@ struct BadInputTests {
         #expect(nothing.exitStatus == 3, "\(nothing.stdout)\(nothing.stderr)")
     }
 }
+
+/// Issue 15, item 7: a sosreport whose files link out of it shows the tree's own files, never the analysing host's.
+@Suite(.enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"))
+struct HostileTreeTests {
+    @Test func sosreportLinksToHostFilesAreReadInsideTheTree() throws {
+        let dir = try Binary.temporaryDirectory()
+        let secret = dir.appendingPathComponent("secret").path
+        try "root:SECRET-HASH:19000:0:99999:7:::\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        let sos = dir.appendingPathComponent("sos")
+        let fm = FileManager.default
+        for folder in ["sos_commands/host", "sos_commands/kernel", "proc/sys/kernel"] {
+            try fm.createDirectory(at: sos.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        try fm.createSymbolicLink(atPath: sos.appendingPathComponent("sos_commands/host/hostname").path, withDestinationPath: secret)
+        let up = String(repeating: "../", count: 12) + secret.dropFirst()
+        try fm.createSymbolicLink(atPath: sos.appendingPathComponent("proc/sys/kernel/osrelease").path, withDestinationPath: up)
+        try fm.createSymbolicLink(atPath: sos.appendingPathComponent("sos_commands/kernel/dmesg").path, withDestinationPath: "dmesg")
+        for format in ["text", "json", "markdown"] {
+            let result = try Binary.run(["check", "--sos", sos.path, "--format", format])
+            #expect(!result.stdout.contains("SECRET") && !result.stderr.contains("SECRET"), "\(format): \(result.stdout)")
+        }
+        let snapshot = try Binary.run(["snapshot", "--sos", sos.path])
+        #expect(snapshot.stdout.contains("Too many levels of symbolic links"), "the dmesg link loop is an error, not a hang")
+    }
+}

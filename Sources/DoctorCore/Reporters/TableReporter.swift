@@ -48,8 +48,11 @@ public struct TableReporter: Sendable {
         out += top("top destination ports", s.topDestinationPorts, of: s.entries)
         out += histogram("time left before expiry", s.timeouts)
         if let idle = s.establishedIdle {
-            let basis = s.establishedTimeout.map { " (estimated from the ESTABLISHED timeout, \($0) s)" } ?? ""
+            var basis = s.establishedTimeout.map { " (estimated from the ESTABLISHED timeout, \($0) s" } ?? " ("
+            basis += s.establishedIdleBoundedByAge == true ? ", at most each entry's age)"
+                : "; without nf_conntrack_timestamp an entry with a shorter timeout of its own looks idle)"
             out += histogram("ESTABLISHED entries by idle time\(basis)", idle)
+            if let own = s.establishedOwnTimeout { out.append("  (\(own) ESTABLISHED with a longer timeout of their own: idle time unknown, left out)"); out.append("") }
         }
         if let ages = s.ages { out += histogram("age (nf_conntrack_timestamp)", ages) }
         if !s.oldest.isEmpty {

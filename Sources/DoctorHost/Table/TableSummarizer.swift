@@ -32,6 +32,7 @@ public struct TableSummarizer {
     private var ages = BucketCounter()
     private var sawAges = false
     private var idle = BucketCounter()
+    private var idleWithoutAge = 0, ownTimeout = 0
     /// Earliest start times, with the entry, sorted oldest first.
     private var oldest: [(start: UInt64, entry: ConntrackEntry)] = []
 
@@ -66,7 +67,15 @@ public struct TableSummarizer {
         if let state = entry.tcpState {
             tcpStates[min(Int(state), tcpStates.count - 1)] += 1
             if state == 3, let establishedTimeout, let left = entry.timeout {
-                idle.add(max(0, establishedTimeout - Int(left)))
+                // Idle since the last packet, if the entry runs on the ESTABLISHED sysctl; never longer than it exists.
+                let age = entry.startNanoseconds.map { nowNanoseconds > $0 ? Int((nowNanoseconds - $0) / 1_000_000_000) : 0 }
+                if Int(left) > establishedTimeout {
+                    ownTimeout += 1
+                } else {
+                    let byTimeout = establishedTimeout - Int(left)
+                    idle.add(age.map { min($0, byTimeout) } ?? byTimeout)
+                    if age == nil { idleWithoutAge += 1 }
+                }
             }
         }
         if let start = entry.startNanoseconds {
@@ -118,6 +127,8 @@ public struct TableSummarizer {
             ages: sawAges ? ages.histogram : nil,
             establishedIdle: establishedTimeout != nil && tcpStates[3] > 0 ? idle.histogram : nil,
             establishedTimeout: establishedTimeout,
+            establishedIdleBoundedByAge: establishedTimeout != nil && tcpStates[3] > 0 ? idleWithoutAge == 0 : nil,
+            establishedOwnTimeout: ownTimeout > 0 ? ownTimeout : nil,
             oldest: oldest.map { OldEntry(ageSeconds: Int((nowNanoseconds &- $0.start) / 1_000_000_000), entry: Self.describe($0.entry)) })
         summary.tunnelEntries = Dictionary(uniqueKeysWithValues: zip(OverlayTunnel.all.map(\.key), tunnels).filter { $0.1 > 0 })
         return summary
