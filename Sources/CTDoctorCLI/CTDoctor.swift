@@ -22,7 +22,7 @@ public struct CTDoctor: ParsableCommand {
                  could not read its data
             """,
         version: CTDoctorVersion.current,
-        subcommands: [CheckCommand.self, FixCommand.self, TopCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],
+        subcommands: [CheckCommand.self, FixCommand.self, WizardCommand.self, TopCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],
         defaultSubcommand: CheckCommand.self
     )
 
@@ -35,18 +35,18 @@ public enum CTDoctorCLI {
         do {
             var command = try CTDoctor.parseAsRoot(arguments)
             try command.run()
-            exit(0)
+            finish(0)
         } catch let error as InputError {
             printError("ctdoctor: \(error.message)")
             exit(Gate.Outcome.usageError.rawValue)
         } catch let code as ExitCode {
-            exit(code.rawValue)
+            finish(code.rawValue)
         } catch {
             let code = CTDoctor.exitCode(for: error)
             let message = CTDoctor.fullMessage(for: error)
             if code == .success {
                 print(message)
-                exit(0)
+                finish(0)
             }
             printError(message)
             // Argument-parser reports usage errors as 64 (EX_USAGE); ctdoctor documents 2.
@@ -54,7 +54,20 @@ public enum CTDoctorCLI {
         }
     }
 
+    /// Exits with `status`, unless what was printed cannot be written out: then the output is lost, which is an
+    /// error (2) whatever the command found.
+    static func finish(_ status: Int32) -> Never {
+        do {
+            try StandardOutput.flush()
+        } catch {
+            printError("ctdoctor: \(error.message)")
+            exit(status == Gate.Outcome.couldNotRun.rawValue ? status : Gate.Outcome.usageError.rawValue)
+        }
+        exit(status)
+    }
+
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        // Nowhere left to report a failure to write standard error.
+        _ = Descriptor.writeAll(STDERR_FILENO, text.hasSuffix("\n") ? text : text + "\n")
     }
 }

@@ -59,7 +59,7 @@ struct CheckCommand: ParsableCommand {
         var checked: [(report: Report, snapshot: HostSnapshot)]
         if allNetns {
             checked = try NetworkNamespaces.forEach(NetworkNamespaces.all()) { ref throws(InputError) in
-                var snap = try source.takeSnapshot(collection)
+                var snap = try source.open().takeSnapshot(collection)
                 snap.host.netns.found = ref.found
                 return (report(snap), snap)
             }
@@ -69,7 +69,7 @@ struct CheckCommand: ParsableCommand {
             let snap = try SnapshotFile.load(snapshot)
             checked = [(report(snap), snap)]
         } else {
-            let snap = try source.takeSnapshot(collection)
+            let snap = try source.open().takeSnapshot(collection)
             checked = [(report(snap), snap)]
             if source.sos != nil { checked[0].report.unfilled = Coverage.unfilled(snap) }
         }

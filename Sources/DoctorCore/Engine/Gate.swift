@@ -37,9 +37,7 @@ public struct Gate: Sendable, Equatable {
     }
 
     public func outcome(for report: Report) -> Outcome {
-        let selected = report.findings.filter {
-            !($0.status == .skipped && [CheckEngine.skippedOnRequest, CheckEngine.notSelected].contains($0.observed))
-        }
+        let selected = report.findings.filter { !($0.status == .skipped && $0.observed == CheckEngine.skippedOnRequest) }
         let verdicts = selected.filter { [.pass, .fail, .waived].contains($0.status) }.count
         let unjudged = selected.filter { $0.status == .error || $0.status == .skipped }.count
         if verdicts == 0 && unjudged > 0 { return .couldNotRun }

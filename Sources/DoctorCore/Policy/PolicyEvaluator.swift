@@ -34,8 +34,41 @@ public enum PolicyEvaluator {
         CheckInfo(id: id, title: title, weight: weight, rationale: "A site expectation from the policy file (\(origin)).")
     }
 
+    /// Every check a policy adds, in report order, as `checks` and `explain` show them.
+    public static func checkInfos(_ policy: Policy) -> [CheckInfo] {
+        policy.sysctls.map(info) + policy.modules.map(info) + policy.require.map(info) + policy.waivers.map(info)
+    }
+
+    /// The kinds of policy check, for `checks` and `explain` without a policy file: (id pattern, what it judges).
+    public static let families: [(pattern: String, meaning: String)] = [
+        (sysctlID("<key>"), "a `sysctls` entry: the running value of a net.netfilter key equals / is within / is one of what the policy says, or is absent"),
+        (moduleID("<name>"), "a `modules.loaded` / `modules.notLoaded` entry: the module is (or is not) loaded or built in"),
+        (requireID("<id>"), "a `require` entry: built-in check <id> must pass"),
+        (waiverID("<id>"), "a waiver: passes while it holds, fails (error) once it has expired"),
+    ]
+
+    static func info(_ e: Policy.SysctlExpectation) -> CheckInfo {
+        info(sysctlID(e.key), "\(e.key) \(e.expected) (site policy)", weight: e.weight, origin: e.origin)
+    }
+
+    static func info(_ e: Policy.ModuleExpectation) -> CheckInfo {
+        info(moduleID(e.module), expectedModuleState(e) + " (site policy)", weight: Policy.defaultWeight, origin: e.origin)
+    }
+
+    static func info(_ r: Policy.Requirement) -> CheckInfo {
+        info(requireID(r.check), "\(r.check) must pass (site policy)", weight: Policy.defaultWeight, origin: r.origin)
+    }
+
+    static func info(_ w: Policy.Waiver) -> CheckInfo {
+        info(waiverID(w.check), "waiver for \(w.check) (site policy)", weight: 0, origin: w.origin)
+    }
+
+    static func expectedModuleState(_ e: Policy.ModuleExpectation) -> String {
+        e.loaded ? "\(e.module) loaded (or built in)" : "\(e.module) not loaded"
+    }
+
     static func judge(_ e: Policy.SysctlExpectation, _ snapshot: HostSnapshot) -> Finding {
-        let check = info(sysctlID(e.key), "\(e.key) \(e.expected) (site policy)", weight: e.weight, origin: e.origin)
+        let check = info(e)
         let source = snapshot.sysctls.entry(e.key)?.source ?? SysctlTable.path(of: e.key)
         let why = "The site policy (\(e.origin)) expects \(e.key) \(e.expected)."
         switch snapshot.sysctlText(SysctlKey.named(e.key)) {
@@ -90,8 +123,8 @@ public enum PolicyEvaluator {
     }
 
     static func judge(_ e: Policy.ModuleExpectation, _ modules: ModuleInventory) -> Finding {
-        let expected = e.loaded ? "\(e.module) loaded (or built in)" : "\(e.module) not loaded"
-        let check = info(moduleID(e.module), expected + " (site policy)", weight: Policy.defaultWeight, origin: e.origin)
+        let expected = expectedModuleState(e)
+        let check = info(e)
         let status = modules.status(e.module)
         let observed = "\(e.module): \(status.state.rawValue)"
         let evidence = [Evidence(status.evidence, status.state.rawValue)]
@@ -115,7 +148,7 @@ public enum PolicyEvaluator {
     }
 
     static func judge(_ r: Policy.Requirement, _ findings: [Finding]) -> Finding {
-        let check = info(requireID(r.check), "\(r.check) must pass (site policy)", weight: Policy.defaultWeight, origin: r.origin)
+        let check = info(r)
         let expected = "\(r.check): pass"
         let why = "The site policy (\(r.origin)) requires \(r.check) to pass."
         guard let target = findings.first(where: { $0.id == r.check }) else {
@@ -143,7 +176,7 @@ public enum PolicyEvaluator {
     static func applyWaivers(_ waivers: [Policy.Waiver], to findings: [Finding], today: String) -> [Finding] {
         var out = findings
         for w in waivers {
-            let check = info(waiverID(w.check), "waiver for \(w.check) (site policy)", weight: 0, origin: w.origin)
+            let check = info(w)
             let until = w.expires.map { "until \($0)" } ?? "with no expiry"
             let expected = "a waiver that has not expired"
             guard let i = out.firstIndex(where: { $0.id == w.check }) else { continue }

@@ -61,8 +61,3 @@ enum Escape {
         return String(repeating: "`", count: max(3, longest + 1))
     }
 }
-
-extension Finding {
-    /// The runnable commands of this finding's remediation, quoted for a shell (advice steps have none).
-    var commands: [String] { remediation?.steps.compactMap(\.command) ?? [] }
-}

@@ -155,12 +155,15 @@ public struct HostIdentityProbe: Probe {
         return p
     }
 
-    /// Bit 12 (CAP_NET_ADMIN) of the hexadecimal CapEff line of /proc/<pid>/status; nil when there is no such line.
+    /// CAP_NET_ADMIN's number in linux/capability.h (not in Glibc's module).
+    static let CAP_NET_ADMIN: UInt64 = 12
+
+    /// The CAP_NET_ADMIN bit of the hexadecimal CapEff line of /proc/<pid>/status; nil when there is no such line.
     static func capNetAdmin(status: String) -> Bool? {
         for line in status.split(whereSeparator: \.isNewline) where line.hasPrefix("CapEff:") {
             let hex = String(line.dropFirst("CapEff:".count)).trimmingWhitespace()
             guard let mask = UInt64(hex, radix: 16) else { return nil }
-            return mask & (1 << 12) != 0
+            return mask & (1 << CAP_NET_ADMIN) != 0
         }
         return nil
     }

@@ -18,6 +18,10 @@ public struct TableDumpProbe: Probe {
             snapshot.tableSummary = .absent(CtnetlinkAccess.notLive(context.host))
             return
         }
+        if let why = snapshot.ctnetlink.withheld {
+            snapshot.tableSummary = .denied(why)
+            return
+        }
         let timeout = snapshot.sysctl(.tcpTimeoutEstablished).value
         snapshot.tableSummary = TableScan.run(establishedTimeout: timeout, progress: context.dumpProgress)
     }
