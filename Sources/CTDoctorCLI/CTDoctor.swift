@@ -18,8 +18,9 @@ public struct CTDoctor: ParsableCommand {
               2  usage or input error: a bad flag, an unknown check id, an unreadable
                  or foreign file, a malformed --policy (FILE:LINE:COLUMN: what is
                  wrong) or --baseline
-              3  nothing could be judged: every selected check ended in error or
-                 could not read its data
+              3  nothing could be judged: no selected check reached a verdict (each
+                 ended in error, could not read its data or was not applicable),
+                 or --skip left no check
             """,
         version: CTDoctorVersion.current,
         subcommands: [CheckCommand.self, FixCommand.self, WizardCommand.self, TopCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],
@@ -66,8 +67,10 @@ public enum CTDoctorCLI {
         exit(status)
     }
 
+    /// One message on stderr; host text in it (a file name, a key from a policy file) is neutralised.
     static func printError(_ text: String) {
+        let safe = Neutralise.text(text)
         // Nowhere left to report a failure to write standard error.
-        _ = Descriptor.writeAll(STDERR_FILENO, text.hasSuffix("\n") ? text : text + "\n")
+        _ = Descriptor.writeAll(STDERR_FILENO, safe.hasSuffix("\n") ? safe : safe + "\n")
     }
 }

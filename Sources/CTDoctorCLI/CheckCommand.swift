@@ -106,7 +106,7 @@ struct CheckCommand: ParsableCommand {
             guard allNetns else { return reporter.render(report) }
             return reports.map { r in
                 let title = "=== network namespace \(r.host.netns.inode.map(String.init) ?? "?") (\(r.host.netns.found ?? "?")) ==="
-                return output.palette.bold(title) + "\n" + reporter.render(r)
+                return output.palette.bold(Neutralise.line(title)) + "\n" + reporter.render(r)
             }.joined(separator: "\n")
         }
     }

@@ -71,7 +71,7 @@ struct FixCommand: ParsableCommand {
                 fallbackFolder: (journal ?? undoJournal).map(OutputFile.folder(of:)), waiting: { CTDoctorCLI.printError("ctdoctor: \($0)") })
             : nil
         defer { lock?.release() }
-        let session = FixSession(source: opened, log: { print("  " + $0) })
+        let session = FixSession(source: opened, log: { say("  " + $0) })
         if undo { return try runUndo(session) }
         let loadedPolicy = try policy.load(knownChecks: Catalog.all)
         let ids = SelectionOptions.split(only)
@@ -80,19 +80,34 @@ struct FixCommand: ParsableCommand {
             throw InputError("--only: unknown check id '\(unknown)' (`ctdoctor checks` lists them)")
         }
         let snap = try snapshot.map { path throws(InputError) in try SnapshotFile.load(path) } ?? opened.takeSnapshot()
+        let findings = Self.findings(snap, policy: loadedPolicy)
+        let inScope = findings.filter { ids.isEmpty || ids.contains($0.id) }
+        // A check that could not read its data may need fixing too: the plan cannot say, so `fix` says so.
+        let unjudged = inScope.filter { $0.status == .skipped || $0.status == .error }
+        let unjudgedNote = unjudged.isEmpty ? nil : Self.describe(unjudged: unjudged)
+        let nothingJudged = !Gate.reachedAVerdict(inScope)
         let (plan, warnings) = try FixSession.plan(
-            findings: Self.findings(snap, policy: loadedPolicy), snapshot: snap, only: ids.isEmpty ? nil : Set(ids),
+            findings: findings, snapshot: snap, only: ids.isEmpty ? nil : Set(ids),
             includeDisruptive: includeDisruptive, persist: persist)
         guard apply else {
             let header = FixScript.Header(
                 hostname: snap.host.hostname.value ?? "?", kernel: snap.host.kernelRelease.value ?? "?",
                 netns: FixSession.describe(snap.host.netns), time: snap.takenAt)
-            let script = FixScript.render(plan, header: header, warnings: warnings)
+            let script = Neutralise.text(FixScript.render(plan, header: header, warnings: warnings + [unjudgedNote].compactMap { $0 }))
             if let output { try OutputFile.write(script, to: output) } else { try StandardOutput.write(script) }
+            if let unjudgedNote { CTDoctorCLI.printError("ctdoctor: \(unjudgedNote)") }
+            if nothingJudged { throw ExitCode(Gate.Outcome.couldNotRun.rawValue) }
             return
         }
+        if let unjudgedNote { CTDoctorCLI.printError("ctdoctor: \(unjudgedNote)") }
+        if nothingJudged && plan.steps.isEmpty { throw ExitCode(Gate.Outcome.couldNotRun.rawValue) }
         for warning in warnings { CTDoctorCLI.printError("warning: \(warning)") }
         try runApply(plan, snapshot: snap, session: session, source: opened, policy: loadedPolicy)
+    }
+
+    static func describe(unjudged: [Finding]) -> String {
+        "\(unjudged.count) check(s) could not be judged, so this plan cannot fix them: "
+            + unjudged.map { "\($0.id) (\($0.status.rawValue): \($0.observed))" }.joined(separator: "; ")
     }
 
     /// The built-in findings, and with --policy the policy's own checks (with their fixes) on top.
@@ -108,49 +123,49 @@ struct FixCommand: ParsableCommand {
         }
         try session.guardApply(snap)
         if plan.steps.isEmpty {
-            print("Nothing to apply." + (plan.held.isEmpty ? "" : " \(plan.held.count) step(s) held back: see `ctdoctor fix`."))
+            say("Nothing to apply." + (plan.held.isEmpty ? "" : " \(plan.held.count) step(s) held back: see `ctdoctor fix`."))
             return
         }
         let path = try journal ?? session.defaultJournalPath(netns: snap.host.netns.inode.value, time: snap.takenAt)
-        print("Journal: \(path)")
+        say("Journal: \(path)")
         let outcome = try session.apply(plan, snapshot: snap, journalPath: path) { item, index, total in
-            print("\nStep \(index)/\(total) [\(item.checkID)] \(item.step.purpose)")
-            print("  " + FixScript.line(for: item.step))
+            say("\nStep \(index)/\(total) [\(item.checkID)] \(item.step.purpose)")
+            say("  " + FixScript.line(for: item.step))
             guard !yes else { return .yes }
             return Self.ask()
         }
-        print("")
+        say("")
         if let failure = outcome.failure {
-            print("FAILED: \(failure)")
-            if let problem = outcome.journalProblem { print("The journal could not be brought up to date: \(problem)") }
+            say("FAILED: \(failure)")
+            if let problem = outcome.journalProblem { say("The journal could not be brought up to date: \(problem)") }
             if outcome.rolledBack == true {
-                print("Every change made before it was put back (journal: \(path)).")
+                say("Every change made before it was put back (journal: \(path)).")
                 throw ExitCode(1)
             }
-            print("Some changes could NOT be put back; see the journal: \(path)")
+            say("Some changes could NOT be put back; see the journal: \(path)")
             throw ExitCode(3)
         }
-        print("Applied \(outcome.applied) step(s)\(outcome.declined > 0 ? ", declined \(outcome.declined)" : ""). Undo with: ctdoctor fix --undo \(ShellQuote.quote(path))")
+        say("Applied \(outcome.applied) step(s)\(outcome.declined > 0 ? ", declined \(outcome.declined)" : ""). Undo with: ctdoctor fix --undo \(ShellQuote.quote(path))")
         let after = Self.findings(opened.takeSnapshot(), policy: policy)
         for (id, status) in FixSession.recheck(plan, findings: after) {
-            print("  \(id): \(status?.rawValue ?? "?") now")
+            say("  \(id): \(status?.rawValue ?? "?") now")
         }
     }
 
     private func runUndo(_ session: FixSession) throws {
         let path = try session.undoJournalPath(undoJournal ?? journal)
         var record = try session.loadForUndo(path)
-        print("Undoing \(path == "-" ? "the journal on standard input" : path)")
+        say("Undoing \(path == "-" ? "the journal on standard input" : path)")
         guard try session.undo(&record, journalPath: path) else {
-            print("Some changes could NOT be put back; see the journal.")
+            say("Some changes could NOT be put back; see the journal.")
             throw ExitCode(3)
         }
-        print("Everything the journal recorded is back and verified.")
+        say("Everything the journal recorded is back and verified.")
     }
 
     static func ask() -> Applier.Decision {
         while true {
-            print("Apply? [y]es / [n]o / [a]ll / [q]uit: ", terminator: "")
+            say("Apply? [y]es / [n]o / [a]ll / [q]uit: ", terminator: "")
             FileHandle.standardOutput.synchronizeFile()
             guard let line = readLine() else { return .quit }
             switch line.trimmingWhitespace().lowercased() {
@@ -162,4 +177,10 @@ struct FixCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// Every line `fix` prints goes through here: host text in a step's purpose, a value put back or a failure message
+/// reaches the terminal neutralised (controls and bidi overrides shown as escapes).
+private func say(_ text: String, terminator: String = "\n") {
+    print(Neutralise.text(text), terminator: terminator)
 }

@@ -166,7 +166,7 @@ struct PolicyOption: ParsableArguments {
     /// The policy file, parsed; nil without --policy.
     func load(knownChecks: [any Check]) throws(InputError) -> Policy? {
         guard let policy else { return nil }
-        let raw = try InputFiles.read(policy, flag: "--policy")
+        let raw = try InputFiles.read(policy, flag: "--policy", limit: .policy)
         do {
             return try PolicyParser.decode(raw, path: policy, knownChecks: Set(knownChecks.map(\.info.id)))
         } catch {

@@ -101,28 +101,59 @@ public struct NetlinkSocket: ~Copyable {
         _ sequence: UInt32, of request: NetlinkRequest, reply: Reply, buffer: UnsafeMutableRawBufferPointer,
         _ body: (UnsafePointer<nlmsghdr>) -> Bool
     ) throws(NetlinkError) {
-        let failure: Int32 = withoutActuallyEscaping(body) { escapable in
+        let failure: Int32 = {
+            while true {
+                let received = mnl_socket_recvfrom(handle, buffer.baseAddress, buffer.count)
+                if received < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                if received == 0 { return 0 }
+                let status = Self.eachMessage(in: UnsafeMutableRawBufferPointer(rebasing: buffer[..<received]),
+                                              sequence: sequence, portID: portID, body)
+                if status < 0 { return errno }
+                if status == MNL_CB_STOP || reply == .single { return 0 }
+            }
+        }()
+        if failure != 0 { throw NetlinkError(request.name, errno: failure) }
+    }
+
+    /// Hands each data message in `received` to `body` through libmnl's checks (sequence, port, NLMSG_ERROR,
+    /// NLMSG_DONE). libmnl's own length check casts nlmsg_len to int, so a message of 2^31 bytes or more passes it
+    /// and the next one is looked for gigabytes away (found by Fuzz/run); only the run of messages that fit what is
+    /// left of the buffer is handed to it, and anything after them ends the batch with EBADMSG. Returns
+    /// mnl_cb_run's status.
+    static func eachMessage(
+        in received: UnsafeMutableRawBufferPointer, sequence: UInt32, portID: UInt32, _ body: (UnsafePointer<nlmsghdr>) -> Bool
+    ) -> Int32 {
+        guard let start = received.baseAddress else { return MNL_CB_OK }
+        let valid = wellFormedLength(UnsafeRawBufferPointer(received))
+        let status: Int32 = withoutActuallyEscaping(body) { escapable in
             let handler = MessageHandler(escapable)
             return withExtendedLifetime(handler) {
-                let context = Unmanaged.passUnretained(handler).toOpaque()
-                while true {
-                    let received = mnl_socket_recvfrom(handle, buffer.baseAddress, buffer.count)
-                    if received < 0 {
-                        if errno == EINTR { continue }
-                        return errno
-                    }
-                    if received == 0 { return 0 }
-                    let status = mnl_cb_run(buffer.baseAddress, received, sequence, portID, { message, context in
-                        guard let message, let context else { return MNL_CB_ERROR }
-                        let handler = Unmanaged<MessageHandler>.fromOpaque(context).takeUnretainedValue()
-                        return handler.body(message) ? MNL_CB_OK : MNL_CB_STOP
-                    }, context)
-                    if status < 0 { return errno }
-                    if status == MNL_CB_STOP || reply == .single { return 0 }
-                }
+                mnl_cb_run(start, valid, sequence, portID, { message, context in
+                    guard let message, let context else { return MNL_CB_ERROR }
+                    let handler = Unmanaged<MessageHandler>.fromOpaque(context).takeUnretainedValue()
+                    return handler.body(message) ? MNL_CB_OK : MNL_CB_STOP
+                }, Unmanaged.passUnretained(handler).toOpaque())
             }
         }
-        if failure != 0 { throw NetlinkError(request.name, errno: failure) }
+        if status > MNL_CB_STOP && valid < received.count {
+            errno = EBADMSG
+            return MNL_CB_ERROR
+        }
+        return status
+    }
+
+    /// The bytes of the leading messages whose nlmsg_len is at least a header and at most what is left.
+    static func wellFormedLength(_ received: UnsafeRawBufferPointer) -> Int {
+        var offset = 0
+        while received.count - offset >= MemoryLayout<nlmsghdr>.size {
+            let length = Int(received.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+            guard length >= MemoryLayout<nlmsghdr>.size, length <= received.count - offset else { break }
+            offset += min((length + 3) & ~3, received.count - offset)
+        }
+        return offset
     }
 }
 

@@ -73,7 +73,7 @@ import Testing
         Case(id: "table.invalid") { $0.counter("invalid", 6) },
         Case(id: "table.tunnel-traffic") {
             var summary = TableSummary(entries: 1000)
-            summary.tunnelEntries = ["udp/4789": 300, "udp/6081": 20]
+            summary.tunnelEntries = ["udp/4789": 300]
             $0.snapshot.tableSummary = .value(summary)
         },
         Case(id: "lists.unconfirmed-dying") {

@@ -105,7 +105,7 @@ func failing(_ id: String, _ weight: Int, _ severity: Severity, steps: [Remediat
         #expect(Gate().outcome(for: r) == .ok)
     }
 
-    @Test func allNotApplicableIsOK() {
-        #expect(Gate().outcome(for: report([FixedCheck("a", weight: 1) { $0.notApplicable("old kernel") }])) == .ok)
+    @Test func allNotApplicableJudgedNothing() {
+        #expect(Gate().outcome(for: report([FixedCheck("a", weight: 1) { $0.notApplicable("old kernel") }])) == .couldNotRun)
     }
 }

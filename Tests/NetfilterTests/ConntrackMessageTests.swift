@@ -1,4 +1,5 @@
 import CNetfilter
+import Glibc
 import Testing
 @testable import Netfilter
 
@@ -132,5 +133,42 @@ import Testing
         #expect(HelperName("sip").description == "sip")
         #expect(HelperName("a-very-long-helper-name").description == "a-very-long-hel")
         #expect(HelperName("ftp") == HelperName("ftp"))
+    }
+}
+
+/// Found by Fuzz/run (FuzzNetlink): libmnl's length check casts nlmsg_len to int, so a message claiming 2^31 bytes or
+/// more passed it and the entry parser read gigabytes past the receive buffer.
+@Suite struct NetlinkMessageLoopTests {
+    @Test func messageLongerThanTheBufferEndsTheBatch() {
+        let valid = ConntrackMessageTests.tcpEntry()
+        var forged = ConntrackMessageTests.tcpEntry()
+        forged.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(0x8001_004c).littleEndian, Array.init))
+        var buffer = valid + forged
+        var parsed = 0
+        let (status, code): (Int32, Int32) = buffer.withUnsafeMutableBytes { raw in
+            let status = NetlinkSocket.eachMessage(in: raw, sequence: 0, portID: 0) { message in
+                if ConntrackMessage.parse(message) != nil { parsed += 1 }
+                return true
+            }
+            return (status, errno)
+        }
+        #expect(parsed == 1, "the valid message before it is read")
+        #expect(status == MNL_CB_ERROR)
+        #expect(code == EBADMSG)
+    }
+
+    /// The second find: a control message (NLMSG_NOOP), which libmnl handles without calling back, with such a length.
+    @Test func controlMessageLongerThanTheBufferIsNeverFollowed() {
+        var noop = [UInt8](repeating: 0, count: 16)
+        noop.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(0x8000_0010).littleEndian, Array.init))
+        noop[4] = 1  // NLMSG_NOOP
+        var buffer = noop + ConntrackMessageTests.tcpEntry()
+        var parsed = 0
+        let (status, code): (Int32, Int32) = buffer.withUnsafeMutableBytes { raw in
+            let status = NetlinkSocket.eachMessage(in: raw, sequence: 0, portID: 0) { _ in parsed += 1; return true }
+            return (status, errno)
+        }
+        #expect(parsed == 0 && status == MNL_CB_ERROR && code == EBADMSG)
+        #expect(NetlinkSocket.wellFormedLength(UnsafeRawBufferPointer(start: nil, count: 0)) == 0)
     }
 }

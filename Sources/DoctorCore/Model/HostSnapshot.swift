@@ -268,8 +268,7 @@ public struct ModuleInventory: Codable, Sendable, Equatable {
     /// The modules the probes look for.
     public static let tracked = [
         "nf_conntrack", "nf_conntrack_netlink", "nf_log_syslog", "nf_log_ipv4", "nf_log_ipv6",
-        "nf_log_arp", "nf_log_bridge", "nf_log_netdev", "nf_log_common", "nfnetlink_log", "nfnetlink_cthelper",
-        "nf_tables",
+        "nf_log_arp", "nf_log_bridge", "nf_log_netdev", "nf_log_common", "nfnetlink_log", "nfnetlink_cthelper", "nf_tables",
     ] + ConntrackHelperModule.known.map(\.module)
 
     public func status(_ name: String) -> ModuleStatus {

@@ -38,8 +38,8 @@ public enum FixScript {
         step.command ?? "# (advice)"
     }
 
-    /// Text made safe for a comment line: no line breaks that could end the comment.
+    /// Text made safe for a comment line: no line breaks that could end the comment, nothing a terminal acts on.
     static func comment(_ text: String) -> String {
-        text.map { $0.isNewline ? " " : $0 }.reduce(into: "") { $0.append($1) }
+        Neutralise.line(text.map { $0.isNewline ? " " : $0 }.reduce(into: "") { $0.append($1) })
     }
 }

@@ -40,9 +40,9 @@ public enum PlanText {
     }
 
     /// Comment lines: host data (a rule's comment) can hold a line break, and the line after it must not become a
-    /// command when the text is pasted into a shell.
+    /// command when the text is pasted into a shell; nor may it reach a terminal raw.
     static func comment(_ prefix: String, _ text: String) -> [String] {
-        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { prefix + $0 }
+        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { prefix + Neutralise.line(String($0)) }
     }
 }
 

@@ -4,6 +4,7 @@ import Foundation
 /// with its commands in a shell code block.
 public enum MarkdownReporter {
     public static func render(_ report: Report) -> String {
+        let report = report.neutralised()
         let h = report.host
         var out = ["# ctdoctor report: \(Escape.markdownText(h.hostname ?? "unknown host"))", ""]
         var facts = ["kernel \(Escape.markdownText(h.kernel ?? "unknown"))", "netns \(h.netns.inode.map(String.init) ?? "unknown")"]

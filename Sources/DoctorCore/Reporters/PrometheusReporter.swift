@@ -44,7 +44,7 @@ public enum PrometheusReporter {
             out.append("# HELP \(family.name) \(family.help)")
             out.append("# TYPE \(family.name) \(family.type)")
             for sample in family.samples {
-                let labels = sample.labels.map { "\($0.0)=\"\(Escape.promLabel($0.1))\"" }.joined(separator: ",")
+                let labels = sample.labels.map { "\($0.0)=\"\(Escape.promLabel(Neutralise.text($0.1)))\"" }.joined(separator: ",")
                 out.append(family.name + (labels.isEmpty ? "" : "{\(labels)}") + " " + sample.value)
             }
         }

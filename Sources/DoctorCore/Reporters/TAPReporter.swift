@@ -4,6 +4,7 @@ import Foundation
 /// diagnostics block under every failure and error.
 public enum TAPReporter {
     public static func render(_ report: Report) -> String {
+        let report = report.neutralised()
         var out = ["TAP version 14", "1..\(report.findings.count)"]
         for (n, f) in report.findings.enumerated() {
             let description = "\(n + 1) - \(escape(f.id)): \(escape(f.title))"

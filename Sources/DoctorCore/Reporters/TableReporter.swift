@@ -29,7 +29,7 @@ public struct TableReporter: Sendable {
 
     public func render(_ report: TopReport) -> String {
         let s = report.summary
-        var out = [palette.bold(header(report)), ""]
+        var out = [palette.bold(Neutralise.line(header(report))), ""]
         if let incomplete = s.incomplete { out += [palette.yellow("INCOMPLETE: \(incomplete)"), ""] }
         if s.entries == 0 {
             out.append("The table of this network namespace is empty. Conntrack tracks a namespace only once a rule, NAT or a ct expression there needs it; other namespaces have tables of their own.")
@@ -75,7 +75,7 @@ public struct TableReporter: Sendable {
     }
 
     func line(_ label: String, _ text: String) -> String {
-        palette.dim(label.padding(toLength: 12, withPad: " ", startingAt: 0)) + text
+        palette.dim(label.padding(toLength: 12, withPad: " ", startingAt: 0)) + Neutralise.line(text)
     }
 
     func ranked(_ counts: [String: Int], of total: Int) -> String {

@@ -15,6 +15,7 @@ public struct TextReporter: Sendable {
     }
 
     public func render(_ report: Report) -> String {
+        let report = report.neutralised()
         var out: [String] = [header(report), ""]
         var lastArea = ""
         for f in report.findings where detail != .quiet || f.status == .fail {
@@ -98,6 +99,7 @@ public struct TextReporter: Sendable {
     }
 
     func scoreLine(_ r: Report) -> String {
+        guard Gate.reachedAVerdict(r) else { return palette.bold("Score: none") + "  (no check reached a verdict, so nothing was judged)" }
         let losses = r.findings.filter { $0.scoreImpact > 0 }.sorted { $0.scoreImpact > $1.scoreImpact }
         let detail = losses.map { "− \($0.id) \(format($0.scoreImpact))" }.joined(separator: " ")
         return palette.bold("Score \(r.score)/100") + (detail.isEmpty ? "" : "  (100 \(detail))")

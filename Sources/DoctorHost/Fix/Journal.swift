@@ -73,7 +73,7 @@ public struct Journal: Codable, Sendable, Equatable {
     /// Reads a journal (`-`: standard input). It says what to run as root, so only one that root (or the user running
     /// ctdoctor) owns and that nobody else may write is read.
     public static func load(_ path: String) throws(InputError) -> Journal {
-        let raw = try InputFiles.read(path, flag: "--undo", accept: trusted)
+        let raw = try InputFiles.read(path, flag: "--undo", limit: .journal, accept: trusted)
         do {
             let journal = try JSONDecoder().decode(Journal.self, from: Data(raw))
             guard journal.schema == schemaID else { throw InputError("--undo \(path): not a ctdoctor journal (schema \(journal.schema))") }

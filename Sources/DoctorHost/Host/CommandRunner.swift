@@ -21,6 +21,8 @@ public enum CommandFailure: Error, Sendable, Equatable, CustomStringConvertible 
     /// Live commands are not run, e.g. because the host is a copied tree.
     case unavailable(String)
     case failedToStart(String, reason: String)
+    /// The program printed more than `limit` on one stream; it was stopped and its output dropped.
+    case tooMuchOutput(String, limit: ReadLimit)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum CommandFailure: Error, Sendable, Equatable, CustomStringConvertible 
         case .timedOut(let p, let s): "\(p): no answer within \(s) s, stopped"
         case .unavailable(let why): why
         case .failedToStart(let p, let why): "\(p): could not start: \(why)"
+        case .tooMuchOutput(let p, let limit): "\(p): output \(limit), stopped"
         }
     }
 }
@@ -40,6 +43,8 @@ public protocol CommandRunner: Sendable {
 /// Runs real programs, found on PATH, killing them when the timeout passes.
 public struct SystemCommandRunner: CommandRunner {
     public var searchPath: [String]
+    /// The most a program may print on each of stdout and stderr: the largest rulesets print tens of megabytes.
+    public var outputLimit = ReadLimit(256 * ReadLimit.miB, "a command's output")
 
     public init(searchPath: [String]? = nil) {
         let env = ProcessInfo.processInfo.environment["PATH"] ?? ""
@@ -66,10 +71,13 @@ public struct SystemCommandRunner: CommandRunner {
         // Drain both pipes while the program runs, so a chatty program cannot block on a full pipe.
         let collected = OutputCollector()
         let group = DispatchGroup()
+        let limit = outputLimit.bytes
         for (fd, isOut) in [(started.stdout, true), (started.stderr, false)] {
             group.enter()
             DispatchQueue.global().async {
-                collected.set(Self.readAll(fd), stdout: isOut)
+                // Past the limit the pipe is closed: the program's next write gets EPIPE (SIGPIPE) and it ends.
+                let (data, overflowed) = Self.readAll(fd, limit: limit)
+                collected.set(data, stdout: isOut, overflowed: overflowed)
                 close(fd)
                 group.leave()
             }
@@ -88,6 +96,10 @@ public struct SystemCommandRunner: CommandRunner {
             // The program ended but left something running in its group that holds the output open.
             kill(-pid, SIGKILL)
             if group.wait(timeout: .now() + 1) == .timedOut { return .failure(.timedOut(program, seconds: timeout)) }
+        }
+        if collected.overflowed {
+            kill(-pid, SIGKILL)
+            return .failure(.tooMuchOutput(program, limit: outputLimit))
         }
         let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return .success(CommandResult(
@@ -162,27 +174,33 @@ public struct SystemCommandRunner: CommandRunner {
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     }
 
-    private static func readAll(_ fd: Int32) -> Data {
+    /// Everything until EOF, or the first `limit` bytes and true when there was more.
+    private static func readAll(_ fd: Int32, limit: Int) -> (Data, Bool) {
         var data = Data()
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n > 0 { data.append(contentsOf: chunk[0..<n]) }
-            else if n == 0 || errno != EINTR { break }
+            if n > 0 {
+                data.append(contentsOf: chunk[0..<n])
+                if data.count > limit { return (Data(), true) }
+            } else if n == 0 || errno != EINTR { break }
         }
-        return data
+        return (data, false)
     }
 }
 
 private final class OutputCollector: @unchecked Sendable {
     private let lock = NSLock()
-    private var out = Data(), err = Data()
+    private var out = Data(), err = Data(), overflow = false
 
-    func set(_ data: Data, stdout: Bool) {
+    func set(_ data: Data, stdout: Bool, overflowed: Bool) {
         lock.lock()
         defer { lock.unlock() }
         if stdout { out = data } else { err = data }
+        overflow = overflow || overflowed
     }
+
+    var overflowed: Bool { lock.lock(); defer { lock.unlock() }; return overflow }
 
     var stdout: Data { lock.lock(); defer { lock.unlock() }; return out }
     var stderr: Data { lock.lock(); defer { lock.unlock() }; return err }

@@ -22,13 +22,13 @@ public struct ConntrackListingProbe: Probe {
         let ovs = (host.list(Self.openvswitch).value ?? []).sorted()
         let dumps = ovs.filter { $0.contains("dpctl.dump-conntrack") }.map { Self.openvswitch + "/" + $0 }
         for path in Self.listings + dumps {
-            guard case .value(let text) = host.read(path) else { continue }
+            guard case .value(let text) = host.read(path, limit: .commandOutput) else { continue }
             snapshot.listing = .value(Self.parse(text, source: host.cite(path)))
             break
         }
         if let stats = ovs.first(where: { $0.contains("dpctl.ct-stats-show") }) {
             let path = Self.openvswitch + "/" + stats
-            snapshot.datapathConntrack = host.read(path).flatMap { text in
+            snapshot.datapathConntrack = host.read(path, limit: .commandOutput).flatMap { text in
                 Self.parseCtStats(text, source: host.cite(path)).map { .value($0) }
                     ?? .failed("\(host.cite(path)): no \"Total:\" line")
             }

@@ -41,7 +41,7 @@ public struct ConntrackStatsProbe: Probe {
     static func sosreportConntrackS(_ host: HostRoot) -> Reading<ConntrackStats>? {
         guard !host.isLive else { return nil }
         for path in sosreportPaths {
-            if case .value(let text) = host.read(path) { return parseConntrackS(text, source: path) }
+            if case .value(let text) = host.read(path, limit: .commandOutput) { return parseConntrackS(text, source: path) }
         }
         return nil
     }

@@ -48,7 +48,7 @@ public struct KernelLogProbe: Probe {
         var syslog = "", syslogFiles: [String] = []
         var parts: [(source: String, lines: [(Double?, String)])] = []
         for path in files {
-            let reading = host.read(path)
+            let reading = host.read(path, limit: .kernelLog)
             guard let text = reading.value else { problems.append(reading); continue }
             if path.hasPrefix("/var/log/kern.log") {
                 // The rotated file and the current one are one log, oldest first.
@@ -60,7 +60,7 @@ public struct KernelLogProbe: Probe {
             }
         }
         if parts.isEmpty, syslog.isEmpty {
-            let reading = host.read(bootLog)
+            let reading = host.read(bootLog, limit: .kernelLog)
             guard let text = reading.value else {
                 problems.append(reading)
                 return .worst(of: problems, text: "no kernel log in this root: " + problems.compactMap(\.problem).joined(separator: "; "))
@@ -120,7 +120,7 @@ public struct KernelLogProbe: Probe {
                 + (restrict == "1" ? " (kernel.dmesg_restrict = 1)" : ""))
         }
         defer { close(fd) }
-        var overwritten = false
+        var overwritten = false, total = 0
         // A record is at most about 1 KiB of text plus its dictionary; 16 KiB never gets EINVAL (buffer too small).
         var buffer = [UInt8](repeating: 0, count: 16384)
         while true {
@@ -135,6 +135,9 @@ public struct KernelLogProbe: Probe {
             }
             if n == 0 { return .value(overwritten) }
             if let record = parseKmsgRecord(buffer[0..<n]) { body(record.seconds, record.message) }
+            // A kernel logging faster than this reads never lets it reach EAGAIN: stop at the limit of a kernel log.
+            total += n
+            if total > ReadLimit.kernelLog.bytes { return .value(overwritten) }
         }
     }
 

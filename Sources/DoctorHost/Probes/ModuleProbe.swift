@@ -66,12 +66,12 @@ public struct ModuleProbe: Probe {
             let treeMissing: Reading<String> = .absent(
                 release.map { "/lib/modules/\($0) is missing" } ?? "/lib/modules/<release>: the kernel release is unknown")
             let builtin: Reading<Set<String>> = tree.map { tree in
-                host.read(tree + "/modules.builtin").map { text in
+                host.read(tree + "/modules.builtin", limit: .configFile).map { text in
                     Set(text.split(whereSeparator: \.isNewline).map { ModuleProbe.moduleName(fromPath: String($0)) })
                 }
             } ?? treeMissing.map { _ in [] }
             let onDisk: Reading<[String: String]> = tree.map { tree in
-                host.read(tree + "/modules.dep").map { ModuleProbe.parseModulesDep($0, tree: tree) }
+                host.read(tree + "/modules.dep", limit: .configFile).map { ModuleProbe.parseModulesDep($0, tree: tree) }
             } ?? treeMissing.map { _ in [:] }
             var loggers: Set<String> = []
             for family in snapshot.nfLog.families.value ?? [] {
@@ -170,7 +170,7 @@ public struct ModuleProbe: Probe {
     /// The same, each with where it was read: the file on a live host, file and line in a sosreport.
     static func loadedWithSource(_ host: HostRoot) -> Reading<[String: String]> {
         let proc = host.read("/proc/modules")
-        guard case .absent = proc, !host.isLive, case .value(let lsmod) = host.read(sosreportLsmod) else {
+        guard case .absent = proc, !host.isLive, case .value(let lsmod) = host.read(sosreportLsmod, limit: .commandOutput) else {
             // A sosreport without either list says nothing about modules (not "a kernel without modules").
             if host.isSosreport, case .absent = proc {
                 return .notCollected("neither proc/modules nor \(host.cite(sosreportLsmod)) is in this sosreport")

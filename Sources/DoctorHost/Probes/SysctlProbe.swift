@@ -14,7 +14,7 @@ public struct SysctlProbe: Probe {
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
         let host = context.host
         var table = Self.table(host)
-        if !host.isLive, case .value(let text) = host.read(Self.sosreportSysctls) {
+        if !host.isLive, case .value(let text) = host.read(Self.sosreportSysctls, limit: .commandOutput) {
             var notes: [String] = []
             table = Self.merge(table, sysctlA: Self.parseSysctlA(text, cite: host.cite(Self.sosreportSysctls)), notes: &notes)
             if !notes.isEmpty { snapshot.sourceNotes = (snapshot.sourceNotes ?? []) + notes }

@@ -21,8 +21,9 @@ public enum Descriptor {
         return nil
     }
 
-    /// Reads to end of file, blocking (a pipe is read until its writer closes it), or returns the errno.
-    public static func readAll(_ fd: Int32) -> Result<[UInt8], Errno> {
+    /// Reads to end of file, blocking (a pipe is read until its writer closes it), or returns the errno; EFBIG once
+    /// more than `limit` bytes came.
+    public static func readAll(_ fd: Int32, limit: Int = .max) -> Result<[UInt8], Errno> {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -32,6 +33,7 @@ public enum Descriptor {
                 if errno == EINTR { continue }
                 return .failure(Errno(errno))
             }
+            if bytes.count + n > limit { return .failure(Errno(EFBIG)) }
             bytes.append(contentsOf: chunk[0..<n])
         }
     }

@@ -17,7 +17,7 @@ enum SosFirewall {
             guard parts.count == 4, ["iptables", "ip6tables"].contains(parts[0]), parts[1] == "-t", parts[3] == "-nvL" else { continue }
             let path = listings + "/" + name
             let family = parts[0] == "iptables" ? "ip" : "ip6"
-            let rules = host.read(path).map { text in
+            let rules = host.read(path, limit: .commandOutput).map { text in
                 XtFacts.collect([IptablesListing.parse(text, table: String(parts[2]))],
                                 backend: .iptables, family: family, command: nil, into: &ruleset)
             }
