@@ -46,7 +46,7 @@ public struct SysctlPersistenceCheck: Check {
     }
 
     static func needsConntrack(_ key: String) -> Bool {
-        key.hasPrefix("net.netfilter.nf_conntrack_") || key == "net.nf_conntrack_max"
+        key.hasPrefix("net.netfilter.nf_conntrack_") || key == SysctlKey.legacyConntrackMax.name
     }
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
@@ -229,7 +229,7 @@ private struct Review {
                     """, scope: .persistent)]))
             return
         }
-        let key = "net.netfilter.nf_conntrack_buckets"
+        let key = SysctlKey.conntrackBuckets.name
         guard let buckets = snapshot.sysctls.value(key).value, buckets != hashsize.value,
               persisted.sysctls[key] == nil else { return }
         issues.append(Issue(

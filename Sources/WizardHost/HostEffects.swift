@@ -131,7 +131,7 @@ public final class HostEffects: @unchecked Sendable {
         case .value(let facts): lines.append("expectations now: \(facts.count) (IPCTNL_MSG_EXP_GET dump)")
         case let other: lines.append("expectations: \(other.problem ?? "not read")")
         }
-        if let max = snap.sysctls.value("net.netfilter.nf_conntrack_expect_max").value { lines.append("net.netfilter.nf_conntrack_expect_max = \(max)") }
+        if let max = snap.sysctlText(.expectMax).value { lines.append("\(SysctlKey.expectMax) = \(max)") }
         return .report(lines: lines, findings: CheckEngine.run(Catalog.all, on: snap))
     }
 
