@@ -257,8 +257,9 @@ enum ConntrackMessage {
     static let packets = UInt16(CTA_COUNTERS_PACKETS.rawValue), bytes = UInt16(CTA_COUNTERS_BYTES.rawValue)
     static let packets32 = UInt16(CTA_COUNTERS32_PACKETS.rawValue), bytes32 = UInt16(CTA_COUNTERS32_BYTES.rawValue)
 
-    /// nil when the message has no original tuple or an attribute runs past the message.
-    static func parse(_ message: UnsafePointer<nlmsghdr>) -> ConntrackEntry? {
+    /// nil when the message has no original tuple or an attribute runs past the message. Without `detail`, the
+    /// reply tuple, counters and labels are skipped (a summary does not use them).
+    static func parse(_ message: UnsafePointer<nlmsghdr>, detail: Bool = true) -> ConntrackEntry? {
         let length = Int(message.pointee.nlmsg_len)
         let headers = MemoryLayout<nlmsghdr>.size + MemoryLayout<nfgenmsg>.size
         guard length >= headers else { return nil }
@@ -272,7 +273,7 @@ enum ConntrackMessage {
             case tupleOrig:
                 sawTuple = true
                 return tuple(payload, size, into: &entry.original, l4proto: &entry.l4proto)
-            case tupleReply:
+            case tupleReply where detail:
                 var reply = ConntrackTuple(source: IPAddress(ipv4: 0), destination: IPAddress(ipv4: 0))
                 var l4proto: UInt8 = 0
                 guard tuple(payload, size, into: &reply, l4proto: &l4proto) else { return false }
@@ -282,8 +283,8 @@ enum ConntrackMessage {
             case mark: entry.mark = NLA.u32(payload, size)
             case id: entry.id = NLA.u32(payload, size)
             case zone: entry.zone = NLA.u16(payload, size)
-            case labels where size > 0: entry.labels = ConntrackLabels(payload, size)
-            case countersOrig, countersReply:
+            case labels where detail && size > 0: entry.labels = ConntrackLabels(payload, size)
+            case countersOrig where detail, countersReply where detail:
                 var counters = entry.counters ?? ConntrackCounters()
                 let reply = type == countersReply
                 let complete = NLA.forEach(payload, count: size) { type, payload, size in

@@ -98,14 +98,17 @@ public struct Ctnetlink: ~Copyable {
     /// Streams this namespace's conntrack table: each reply message is read straight into one `ConntrackEntry` and
     /// handed to `body`; nothing accumulates beyond the one receive buffer. Returns how many messages could not be
     /// parsed. Throws `.dumpInterrupted` (the table changed under the dump) or `.overrun` after `body` has seen
-    /// the entries that came before.
+    /// the entries that came before. `detail` also reads the reply tuple, counters and labels, which a summary
+    /// does not need (`top` leaves them, as its time budget has no room).
     @discardableResult
-    public mutating func streamTable(family: UInt8 = 0, _ body: (ConntrackEntry) -> Void) throws(NetlinkError) -> Int {
+    public mutating func streamTable(
+        family: UInt8 = 0, detail: Bool = false, _ body: (ConntrackEntry) -> Void
+    ) throws(NetlinkError) -> Int {
         var unparsable = 0
         var request = Self.dumpTable
         request.family = family
         try exchange(request) { message in
-            if let entry = ConntrackMessage.parse(message) { body(entry) } else { unparsable += 1 }
+            if let entry = ConntrackMessage.parse(message, detail: detail) { body(entry) } else { unparsable += 1 }
             return true
         }
         return unparsable

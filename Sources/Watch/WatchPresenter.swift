@@ -16,6 +16,7 @@ public struct WatchPresenter {
     private let text: WatchText
     private let interval: Double
     private var recentLog: [WatchLogLine] = []
+    private var notes: [String] = []
     private var drawn = false
 
     public init(mode: Mode, text: WatchText, interval: Double) {
@@ -37,8 +38,10 @@ public struct WatchPresenter {
         switch mode {
         case .screen:
             recentLog = Array((recentLog + record.kernelLog).suffix(WatchText.screenLogLines))
+            // Per-interval notes (lines left out, flows not ranked) come and go; the others stay.
+            notes = notes.filter { !Self.perInterval($0) } + record.notes.filter { !notes.contains($0) }
             drawn = true
-            return text.frame(record, recentLog: recentLog, interval: interval)
+            return text.frame(record, recentLog: recentLog, notes: notes, interval: interval)
         case .lines:
             return text.line(record) + "\n"
         case .json:
@@ -52,6 +55,10 @@ public struct WatchPresenter {
         case .lines: text.summary(summary)
         case .json: ""
         }
+    }
+
+    static func perInterval(_ note: String) -> Bool {
+        note.contains("in this interval")
     }
 
     /// One line of JSON, keys sorted.

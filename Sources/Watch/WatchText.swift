@@ -37,14 +37,15 @@ public struct WatchText: Sendable {
     // MARK: terminal screen
 
     /// Cursor home, each line cleared to its end, the rest of the screen cleared: no blank frame, so no flicker.
-    public func frame(_ record: WatchRecord, recentLog: [WatchLogLine], interval: Double) -> String {
+    public func frame(_ record: WatchRecord, recentLog: [WatchLogLine], notes: [String], interval: Double) -> String {
         var out = "\u{1B}[H"
-        for line in screen(record, recentLog: recentLog, interval: interval) { out += line + "\u{1B}[K\n" }
+        for line in screen(record, recentLog: recentLog, notes: notes, interval: interval) { out += line + "\u{1B}[K\n" }
         return out + "\u{1B}[J"
     }
 
-    /// The lines of one screen, each at most `width` columns before colour.
-    public func screen(_ record: WatchRecord, recentLog: [WatchLogLine], interval: Double) -> [String] {
+    /// The lines of one screen, each at most `width` columns before colour. `notes` are every note so far: a
+    /// record carries a note once, the screen keeps showing it.
+    public func screen(_ record: WatchRecord, recentLog: [WatchLogLine], notes: [String], interval: Double) -> [String] {
         var lines = [fit("\(Self.clock(record.time)) · every \(Self.number(interval)) s · \(header)")]
         lines.append(fit("entries   \(entriesText(record))"))
         lines.append(fit("events/s  \(eventsText(record))"))
@@ -71,7 +72,7 @@ public struct WatchText: Sendable {
         }
         lines.append("kernel log" + (recentLog.isEmpty ? "  (no conntrack lines yet)" : ""))
         for line in recentLog.suffix(Self.screenLogLines) { lines.append(fit("  " + logText(line))) }
-        for note in record.notes { lines.append(palette.dim(fit("note: " + Escape.terminal(note)))) }
+        for note in notes { lines.append(palette.dim(fit("note: " + Escape.terminal(note)))) }
         lines.append(palette.dim("Ctrl-C stops and prints a summary"))
         return lines
     }

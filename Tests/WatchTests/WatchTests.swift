@@ -103,15 +103,26 @@ import Testing
 
     @Test func theScreenFitsEightyColumnsAndNeutralizesHostText() {
         let text = WatchText(palette: .plain, header: "netns 4026532177 (/run/netns/\u{1B}[1mx)")
-        let lines = text.screen(Self.busyRecord(), recentLog: Self.busyRecord().kernelLog, interval: 1)
+        let lines = text.screen(Self.busyRecord(), recentLog: Self.busyRecord().kernelLog, notes: Self.busyRecord().notes, interval: 1)
         #expect(lines.allSatisfy { $0.count <= WatchText.width }, "\(lines.filter { $0.count > 80 })")
         #expect(lines.allSatisfy { !$0.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x9B || $0.value == 0x202E || $0.value == 7 } })
         #expect(lines.contains { $0.contains("\\u{1B}[2J") })
         #expect(lines.contains { $0.hasPrefix("checks    table.drops [critical]: drop +3 in 1 s") })
         #expect(lines.contains { $0.contains("lost some (2 overruns)") })
         #expect(lines.contains { $0.contains("cpu 1 took 100% of invalid") })
-        let frame = text.frame(Self.busyRecord(), recentLog: [], interval: 1)
+        let frame = text.frame(Self.busyRecord(), recentLog: [], notes: [], interval: 1)
         #expect(frame.hasPrefix("\u{1B}[H") && frame.hasSuffix("\u{1B}[J") && !frame.contains("\u{1B}[2J"))
+    }
+
+    @Test func theScreenKeepsShowingANoteAfterTheRecordThatBroughtIt() {
+        var presenter = WatchPresenter(mode: .screen, text: WatchText(palette: .plain, header: "netns 1"), interval: 1)
+        var first = WatchRecord(time: "2026-01-10T12:00:01Z", interval: 1)
+        first.notes = ["events not watched: EPERM", "3 more conntrack kernel log lines in this interval were left out"]
+        let second = WatchRecord(time: "2026-01-10T12:00:02Z", interval: 1)
+        _ = presenter.render(first)
+        let frame = presenter.render(second)
+        #expect(frame.contains("note: events not watched: EPERM"))
+        #expect(!frame.contains("left out"))
     }
 
     @Test func plainLinesCarryNoEscapeSequences() {
