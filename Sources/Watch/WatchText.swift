@@ -20,7 +20,7 @@ public struct WatchText: Sendable {
 
     public init(palette: Palette, header: String) {
         self.palette = palette
-        self.header = Escape.terminal(header)
+        self.header = Neutralise.line(header)
     }
 
     /// "netns 4026532177 (/run/netns/blue)", "netns 4026531840 (initial)".
@@ -60,7 +60,7 @@ public struct WatchText: Sendable {
         }
         if !record.topFlows.isEmpty {
             for (i, flow) in record.topFlows.enumerated() {
-                lines.append(fit("\(i == 0 ? "top flows " : "          ")\(Self.count(flow))  \(Escape.terminal(flow.flow))"))
+                lines.append(fit("\(i == 0 ? "top flows " : "          ")\(Self.count(flow))  \(Neutralise.line(flow.flow))"))
             }
         }
         if record.crossed.isEmpty {
@@ -72,7 +72,7 @@ public struct WatchText: Sendable {
         }
         lines.append("kernel log" + (recentLog.isEmpty ? "  (no conntrack lines yet)" : ""))
         for line in recentLog.suffix(Self.screenLogLines) { lines.append(fit("  " + logText(line))) }
-        for note in notes { lines.append(palette.dim(fit("note: " + Escape.terminal(note)))) }
+        for note in notes { lines.append(palette.dim(fit("note: " + Neutralise.line(note)))) }
         lines.append(palette.dim("Ctrl-C stops and prints a summary"))
         return lines
     }
@@ -93,11 +93,11 @@ public struct WatchText: Sendable {
         }
         var out = parts.joined(separator: " | ")
         if !record.topFlows.isEmpty {
-            out += "\n  top flows: " + record.topFlows.prefix(3).map { "\(Escape.terminal($0.flow)) (\(Self.count($0).trimmingWhitespace()))" }
+            out += "\n  top flows: " + record.topFlows.prefix(3).map { "\(Neutralise.line($0.flow)) (\(Self.count($0).trimmingWhitespace()))" }
                 .joined(separator: ", ")
         }
         for line in record.kernelLog { out += "\n  kernel log: " + logText(line) }
-        for note in record.notes { out += "\n  note: " + Escape.terminal(note) }
+        for note in record.notes { out += "\n  note: " + Neutralise.line(note) }
         return out
     }
 
@@ -166,14 +166,14 @@ public struct WatchText: Sendable {
 
     func crossingText(_ c: WatchCrossing, room: Int) -> String {
         let head = "\(c.check) [\(c.severity.rawValue)]"
-        let tail = Self.truncate(Escape.terminal(c.observed), to: room - head.count - 2)
+        let tail = Self.truncate(Neutralise.line(c.observed), to: room - head.count - 2)
         return paint(c.severity, head) + ": " + tail
     }
 
     func logText(_ line: WatchLogLine) -> String {
         let stamp = line.seconds.map { "[\(String(format: "%.3f", $0))] " } ?? ""
         let netns = line.netns.map { " (netns \($0))" } ?? ""
-        return "\(stamp)\(Escape.terminal(line.text))\(netns)"
+        return "\(stamp)\(Neutralise.line(line.text))\(netns)"
     }
 
     private func paint(_ severity: Severity, _ text: String) -> String {

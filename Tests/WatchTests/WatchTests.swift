@@ -157,11 +157,11 @@ import Testing
     }
 
     @Test func theTerminalEscapeNeutralizesControlsAndBidi() {
-        #expect(Escape.terminal("a\u{1B}[31mb") == "a\\u{1B}[31mb")
-        #expect(Escape.terminal("\u{202E}abc\u{2066}") == "\\u{202E}abc\\u{2066}")
-        #expect(Escape.terminal("tab\there\r\n") == "tab\\u{9}here\\u{D}\\u{A}")
-        #expect(Escape.terminal("\u{9B}2J\u{7F}") == "\\u{9B}2J\\u{7F}")
-        #expect(Escape.terminal("plain é ✓ →") == "plain é ✓ →")
+        #expect(Neutralise.line("a\u{1B}[31mb") == "a\\u{1B}[31mb")
+        #expect(Neutralise.line("\u{202E}abc\u{2066}") == "\\u{202E}abc\\u{2066}")
+        #expect(Neutralise.line("tab\there\r\n") == "tab\\u{9}here\\u{D}\\u{A}")
+        #expect(Neutralise.line("\u{9B}2J\u{7F}") == "\\u{9B}2J\\u{7F}")
+        #expect(Neutralise.line("plain é ✓ →") == "plain é ✓ →")
     }
 
     @Test func flowsBeyondTheCapAreCountedButNotRanked() {

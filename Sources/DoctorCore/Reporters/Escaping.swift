@@ -23,30 +23,6 @@ public enum Escape {
         return out
     }
 
-    /// Host text made safe for a terminal, on one line: C0 and C1 control characters (ESC, CR, BEL, CSI, …), DEL
-    /// and the bidirectional overrides and isolates that reorder what is shown become visible `\u{…}` escapes, so
-    /// a kernel log line or a log prefix can neither move the cursor nor disguise itself.
-    public static func terminal(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for u in s.unicodeScalars {
-            if isNeutralized(u) {
-                out += "\\u{\(String(u.value, radix: 16, uppercase: true))}"
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-        return out
-    }
-
-    private static func isNeutralized(_ u: Unicode.Scalar) -> Bool {
-        switch u.value {
-        case 0x00...0x1F, 0x7F...0x9F: true
-        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true
-        default: false
-        }
-    }
-
     /// A double-quoted JSON string, which is also a valid YAML flow scalar (TAP's diagnostics block).
     static func quoted(_ s: String) -> String {
         let data = (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8)
