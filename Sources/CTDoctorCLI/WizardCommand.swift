@@ -45,6 +45,10 @@ struct WizardCommand: ParsableCommand {
         guard (1...3600).contains(duration) else { throw ValidationError("--duration must be between 1 and 3600 seconds") }
         guard (1...100_000).contains(packets) else { throw ValidationError("--packets must be between 1 and 100000") }
         _ = try request()
+        // Unattended, nobody can answer the destination question: say so before anything is changed.
+        if yes, symptom == Symptom.portForward.rawValue, dst == nil {
+            throw ValidationError("port-forward with --yes needs --dst (and usually --dport): there is nobody to ask")
+        }
     }
 
     /// The flags as a request, each value checked the way an answer to the question would be.
