@@ -22,7 +22,7 @@ public struct TcpEstablishedTimeoutCheck: Check {
 
     public init() {}
 
-    static let key = "net.netfilter.nf_conntrack_tcp_timeout_established"
+    static let key = SysctlKey.tcpTimeoutEstablished
     /// With a table dump, ESTABLISHED entries below this share of it do not make the timeout the culprit.
     static let establishedShare = 0.5
     /// What kube-proxy sets: one day.
@@ -41,8 +41,8 @@ public struct TcpEstablishedTimeoutCheck: Check {
     }
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
-        let reading = snapshot.sysctls.int(Self.key)
-        guard let timeout = reading.value else { return info.unreadable(reading, what: Self.key) }
+        let reading = snapshot.sysctl(Self.key)
+        guard let timeout = reading.value else { return info.unreadable(reading) }
         let fill = fill(snapshot)
         let states = States(snapshot)
         var evidence = [Source.sysctl(Self.key, snapshot)] + (TableFill.read(snapshot).value?.evidence(snapshot) ?? [])
@@ -145,12 +145,18 @@ public struct TcpEstablishedTimeoutCheck: Check {
         let entries: Int
         /// ESTABLISHED entries idle for more than an hour, when the dump could estimate it.
         let idleOverAnHour: Int?
+        /// The idle times are bounded by each entry's age (nf_conntrack_timestamp), not only read off its time left.
+        let idleKnown: Bool
 
         init?(_ snapshot: HostSnapshot) {
+            // A count outside 0…entries (a snapshot file says so) makes no share.
             guard let summary = snapshot.tableSummary.value, summary.entries > 0 else { return nil }
-            established = summary.tcpStates["ESTABLISHED"] ?? 0
+            let count = summary.tcpStates["ESTABLISHED"] ?? 0
+            guard (0...summary.entries).contains(count) else { return nil }
+            established = count
             entries = summary.entries
-            idleOverAnHour = summary.establishedIdle.map { $0.total - $0.count(atMost: 3600) }
+            idleOverAnHour = summary.establishedIdle.map { Swift.max(0, $0.total.saturatingSubtract($0.count(atMost: 3600))) }
+            idleKnown = summary.establishedIdleBoundedByAge == true
         }
 
         var share: Double { Double(established) / Double(entries) }
@@ -158,7 +164,8 @@ public struct TcpEstablishedTimeoutCheck: Check {
         /// "ESTABLISHED 1200 of 250000 dumped entries (0%), 900 idle for over an hour".
         var text: String {
             "ESTABLISHED \(established) of \(entries) dumped entries (\(Wording.percent(share)))"
-                + (idleOverAnHour.map { ", \($0) idle for over an hour" } ?? "")
+                + (idleOverAnHour.map { idleKnown ? ", \($0) idle for over an hour" : ", \($0) idle for over an hour if they run on this timeout"
+                    + " (nf_conntrack_timestamp is off, so an entry given a shorter timeout of its own looks idle when it is not)" } ?? "")
         }
 
         var explanation: String {

@@ -25,17 +25,17 @@ struct ChecksCommand: ParsableCommand {
         switch format {
         case .json:
             let entries = infos.map { Entry(id: $0.id, title: $0.title, weight: $0.weight, rationale: $0.rationale, references: $0.references) }
-            print(try JSONReporter.encode(entries), terminator: "")
+            try StandardOutput.write(try JSONReporter.encode(entries))
         case .text:
             let width = infos.map(\.id.count).max() ?? 0
-            for info in infos {
-                print(info.id.padding(toLength: width + 2, withPad: " ", startingAt: 0)
-                    + String(info.weight).leftPadded(3) + "  " + info.title)
-            }
+            var text = infos.map { info in
+                info.id.padding(toLength: width + 2, withPad: " ", startingAt: 0) + String(info.weight).leftPadded(3) + "  " + info.title + "\n"
+            }.joined()
             if loaded == nil {
-                print("\nWith --policy FILE, a site policy adds checks of these kinds (`ctdoctor explain` tells more):")
-                for family in PolicyEvaluator.families { print("  \(family.pattern)  \(family.meaning)") }
+                text += "\nWith --policy FILE, a site policy adds checks of these kinds (`ctdoctor explain` tells more):\n"
+                text += PolicyEvaluator.families.map { "  \($0.pattern)  \($0.meaning)\n" }.joined()
             }
+            try StandardOutput.write(text)
         }
     }
 }

@@ -26,6 +26,6 @@ struct ExplainCommand: ParsableCommand {
         if !info.references.isEmpty {
             out += ["", "References:"] + info.references.map { "  \($0)" }
         }
-        print(out.joined(separator: "\n"))
+        try StandardOutput.write(out.joined(separator: "\n") + "\n")
     }
 }

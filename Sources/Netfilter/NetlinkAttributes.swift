@@ -1,117 +1,63 @@
 import CNetfilter
 
-/// The attributes of a netlink message or of a nested attribute, read in place: a view over bytes that live only as
-/// long as the receive buffer, so nothing is copied unless the reader asks for it.
-public struct NetlinkAttributes: Sequence {
-    public let bytes: UnsafeRawBufferPointer
+/// Reading netlink attributes (struct nlattr: u16 length, u16 type, payload padded to NLA_ALIGNTO) in place, with
+/// every length checked against what is there. Values in network order, as nfnetlink sends them.
+enum NLA {
+    /// NLA_TYPE_MASK: the type without the NLA_F_NESTED and NLA_F_NET_BYTEORDER flags.
+    static let typeMask = UInt16(truncatingIfNeeded: ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER))
 
-    public init(_ bytes: UnsafeRawBufferPointer) {
-        self.bytes = bytes
-    }
-
-    public struct Attribute {
-        /// The type without the NLA_F_NESTED and NLA_F_NET_BYTEORDER flags.
-        public let type: UInt16
-        public let payload: UnsafeRawBufferPointer
-
-        public var nested: NetlinkAttributes { NetlinkAttributes(payload) }
-
-        /// A NUL-terminated string, without its terminator (and without anything a sender put after one).
-        public var string: String {
-            let end = payload.firstIndex(of: 0) ?? payload.count
-            return String(decoding: UnsafeRawBufferPointer(rebasing: payload[0..<end]), as: UTF8.self)
-        }
-
-        /// Big-endian unsigned integer of up to 8 bytes (network byte order, as nf_tables sends them).
-        public var bigEndian: UInt64 {
-            payload.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
-        }
-
-        public var bytes: [UInt8] { Array(payload) }
-    }
-
-    public struct Iterator: IteratorProtocol {
-        let bytes: UnsafeRawBufferPointer
+    /// Calls `body(type, payload, payload size)` for each attribute in `count` bytes. False when an attribute's
+    /// length is impossible or `body` says so.
+    @inline(__always)
+    static func forEach(
+        _ start: UnsafeRawPointer, count: Int, _ body: (UInt16, UnsafeRawPointer, Int) -> Bool
+    ) -> Bool {
         var offset = 0
-
-        public mutating func next() -> Attribute? {
-            // struct nlattr { u16 nla_len; u16 nla_type; }, in host order, padded to 4 bytes.
-            guard offset + 4 <= bytes.count else { return nil }
-            let length = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
-            let type = bytes.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) & 0x3fff
-            guard length >= 4, offset + length <= bytes.count else { return nil }
-            let payload = UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + length)])
+        while offset + 4 <= count {
+            let length = Int(start.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+            let type = start.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) & typeMask
+            guard length >= 4, offset + length <= count else { return false }
+            if !body(type, start + offset + 4, length - 4) { return false }
             offset += (length + 3) & ~3
-            return Attribute(type: type, payload: payload)
         }
+        return true
     }
 
-    public func makeIterator() -> Iterator { Iterator(bytes: bytes) }
-
-    public subscript(type: UInt16) -> Attribute? { first { $0.type == type } }
-}
-
-/// nf_tables over nfnetlink (NFNL_SUBSYS_NFTABLES): dumps of tables, chains, rules, set elements and objects, each
-/// reply message handed over as its address family and attributes, read in place from one receive buffer. The
-/// caller decodes what it needs while the message is in the buffer, so a ruleset of any size costs one buffer.
-public struct NftablesSession: ~Copyable {
-    public static let subsystem: UInt8 = 10
-
-    public enum Message: UInt8, Sendable {
-        case getTable = 1, getChain = 4, getRule = 7, getSet = 10, getSetElements = 13, getGeneration = 16, getObject = 19
-
-        var name: String {
-            switch self {
-            case .getTable: "NFT_MSG_GETTABLE"
-            case .getChain: "NFT_MSG_GETCHAIN"
-            case .getRule: "NFT_MSG_GETRULE"
-            case .getSet: "NFT_MSG_GETSET"
-            case .getSetElements: "NFT_MSG_GETSETELEM"
-            case .getGeneration: "NFT_MSG_GETGEN"
-            case .getObject: "NFT_MSG_GETOBJ"
-            }
-        }
+    @inline(__always)
+    static func forEach(_ attributes: UnsafeRawBufferPointer, _ body: (UInt16, UnsafeRawPointer, Int) -> Bool) -> Bool {
+        guard let start = attributes.baseAddress else { return true }
+        return forEach(start, count: attributes.count, body)
     }
 
-    private var socket: NetlinkSocket
-    private let buffer: UnsafeMutableRawBufferPointer
-
-    /// Opens a socket in the caller's network namespace. Opening succeeds without privileges; each request then
-    /// fails with EPERM (nfnetlink asks for CAP_NET_ADMIN on every nf_tables message, reads included).
-    public init(receiveTimeoutSeconds: Int = 10) throws(NetlinkError) {
-        socket = try NetlinkSocket(receiveTimeoutSeconds: receiveTimeoutSeconds)
-        buffer = .allocate(byteCount: Ctnetlink.receiveBufferSize, alignment: 8)
+    static func u8(_ payload: UnsafeRawPointer, _ size: Int) -> UInt8? {
+        size >= 1 ? payload.load(as: UInt8.self) : nil
     }
 
-    deinit {
-        buffer.deallocate()
+    static func u16(_ payload: UnsafeRawPointer, _ size: Int) -> UInt16? {
+        size >= 2 ? UInt16(bigEndian: payload.loadUnaligned(as: UInt16.self)) : nil
     }
 
-    /// Dumps `message` for `family` (0: every family), filtered by the string attributes given (e.g. the table of a
-    /// rule dump), handing each reply's family and attributes to `body`.
-    public mutating func dump(
-        _ message: Message, family: UInt8 = 0, filter: [(type: UInt16, value: String)] = [],
-        _ body: (UInt8, NetlinkAttributes) -> Void
-    ) throws(NetlinkError) {
-        let request = NetlinkRequest(subsystem: Self.subsystem, message: message.rawValue, dump: message != .getGeneration,
-                                     family: family, name: message.name)
-        let sequence = try socket.send(request, strings: filter)
-        try socket.receive(sequence, of: request, reply: message == .getGeneration ? .single : .untilDone, buffer: buffer) { header in
-            let payload = UnsafeRawBufferPointer(start: UnsafeRawPointer(header), count: Int(header.pointee.nlmsg_len))
-            // nlmsghdr (16 bytes), then nfgenmsg (family, version, res_id: 4 bytes), then the attributes.
-            guard payload.count >= 20 else { return true }
-            body(payload[16], NetlinkAttributes(UnsafeRawBufferPointer(rebasing: payload[20...])))
-            return true
-        }
+    static func u32(_ payload: UnsafeRawPointer, _ size: Int) -> UInt32? {
+        size >= 4 ? UInt32(bigEndian: payload.loadUnaligned(as: UInt32.self)) : nil
     }
 
-    /// The ruleset's generation: it changes with every committed change, so equal values before and after a series
-    /// of dumps mean they saw one ruleset.
-    public mutating func generation() throws(NetlinkError) -> UInt32 {
-        var id: UInt32 = 0
-        try dump(.getGeneration) { _, attributes in
-            if let value = attributes[1] { id = UInt32(truncatingIfNeeded: value.bigEndian) }
-        }
-        return id
+    static func u64(_ payload: UnsafeRawPointer, _ size: Int) -> UInt64? {
+        size >= 8 ? UInt64(bigEndian: payload.loadUnaligned(as: UInt64.self)) : nil
+    }
+
+    /// The payload's bytes.
+    static func bytes(_ payload: UnsafeRawPointer, _ size: Int) -> [UInt8] {
+        Array(UnsafeRawBufferPointer(start: payload, count: size))
+    }
+
+    /// An NLA_STRING / NLA_NUL_STRING payload: the bytes up to the first NUL, without it. Not decoded: the kernel
+    /// does not promise UTF-8.
+    static func stringBytes(_ payload: UnsafeRawPointer, _ size: Int) -> [UInt8] {
+        Array(UnsafeRawBufferPointer(start: payload, count: size).prefix { $0 != 0 })
+    }
+
+    /// Names the kernel made (tables, chains, interfaces) as text; bytes that are not UTF-8 become U+FFFD.
+    static func string(_ payload: UnsafeRawPointer, _ size: Int) -> String {
+        String(decoding: UnsafeRawBufferPointer(start: payload, count: size).prefix { $0 != 0 }, as: UTF8.self)
     }
 }

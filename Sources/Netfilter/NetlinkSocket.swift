@@ -22,11 +22,21 @@ public struct NetlinkRequest: Sendable, Equatable {
         self.family = family
         self.name = name
     }
+
+    /// A ctnetlink (NFNL_SUBSYS_CTNETLINK) request by its `enum cntl_msg_types` name.
+    static func conntrack(_ message: cntl_msg_types, dump: Bool, name: String) -> NetlinkRequest {
+        NetlinkRequest(subsystem: UInt8(NFNL_SUBSYS_CTNETLINK), message: UInt8(message.rawValue), dump: dump, name: name)
+    }
+
+    /// A ctnetlink_exp (NFNL_SUBSYS_CTNETLINK_EXP) request by its `enum ctnl_exp_msg_types` name.
+    static func expectation(_ message: ctnl_exp_msg_types, dump: Bool, name: String) -> NetlinkRequest {
+        NetlinkRequest(subsystem: UInt8(NFNL_SUBSYS_CTNETLINK_EXP), message: UInt8(message.rawValue), dump: dump, name: name)
+    }
 }
 
 /// A NETLINK_NETFILTER socket from libmnl, closed exactly once, when the value goes away.
 public struct NetlinkSocket: ~Copyable {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     public let portID: UInt32
     private var lastSequence: UInt32
 
@@ -62,17 +72,23 @@ public struct NetlinkSocket: ~Copyable {
         mnl_socket_close(handle)
     }
 
-    /// Sends `request`, with a string attribute for each of `strings`, and returns its sequence number, which the
-    /// reply must carry.
-    public mutating func send(_ request: NetlinkRequest, strings: [(type: UInt16, value: String)] = []) throws(NetlinkError) -> UInt32 {
+    /// The socket's file descriptor, for poll(2) and socket options; it stays owned by this value.
+    public var fileDescriptor: Int32 { mnl_socket_get_fd(handle) }
+
+    /// Sends `request` and returns its sequence number, which the reply must carry. `resourceID` goes into
+    /// nfgenmsg.res_id (an nfnetlink_log group); `attributes` appends attributes with libmnl's mnl_attr_put*
+    /// (at most `attributeCapacity` bytes of them); `acknowledge` asks for an NLMSG_ERROR reply even on success.
+    public mutating func send(
+        _ request: NetlinkRequest, resourceID: UInt16 = 0, acknowledge: Bool = false, attributeCapacity: Int = 192,
+        attributes: (UnsafeMutablePointer<nlmsghdr>) -> Void = { _ in }
+    ) throws(NetlinkError) -> UInt32 {
         lastSequence &+= 1
         let sequence = lastSequence
-        let flags = UInt16(NLM_F_REQUEST) | (request.dump ? UInt16(NLM_F_DUMP) : 0)
-        let size = 64 + strings.reduce(0) { $0 + $1.value.utf8.count + 8 }
-        let sent = withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
+        let flags = UInt16(NLM_F_REQUEST) | (request.dump ? UInt16(NLM_F_DUMP) : 0) | (acknowledge ? UInt16(NLM_F_ACK) : 0)
+        let sent = withUnsafeTemporaryAllocation(byteCount: 64 + max(192, attributeCapacity), alignment: 8) { buffer in
             let message = ctd_nfnl_request(
-                buffer.baseAddress, request.subsystem, request.message, flags, request.family, sequence)!
-            for (type, value) in strings { mnl_attr_put_strz(message, type, value) }
+                buffer.baseAddress, request.subsystem, request.message, flags, request.family, resourceID, sequence)!
+            attributes(message)
             return mnl_socket_sendto(handle, message, Int(message.pointee.nlmsg_len)) < 0 ? errno : 0
         }
         if sent != 0 { throw NetlinkError(request.name, errno: sent) }
@@ -85,28 +101,59 @@ public struct NetlinkSocket: ~Copyable {
         _ sequence: UInt32, of request: NetlinkRequest, reply: Reply, buffer: UnsafeMutableRawBufferPointer,
         _ body: (UnsafePointer<nlmsghdr>) -> Bool
     ) throws(NetlinkError) {
-        let failure: Int32 = withoutActuallyEscaping(body) { escapable in
+        let failure: Int32 = {
+            while true {
+                let received = mnl_socket_recvfrom(handle, buffer.baseAddress, buffer.count)
+                if received < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                if received == 0 { return 0 }
+                let status = Self.eachMessage(in: UnsafeMutableRawBufferPointer(rebasing: buffer[..<received]),
+                                              sequence: sequence, portID: portID, body)
+                if status < 0 { return errno }
+                if status == MNL_CB_STOP || reply == .single { return 0 }
+            }
+        }()
+        if failure != 0 { throw NetlinkError(request.name, errno: failure) }
+    }
+
+    /// Hands each data message in `received` to `body` through libmnl's checks (sequence, port, NLMSG_ERROR,
+    /// NLMSG_DONE). libmnl's own length check casts nlmsg_len to int, so a message of 2^31 bytes or more passes it
+    /// and the next one is looked for gigabytes away (found by Fuzz/run); only the run of messages that fit what is
+    /// left of the buffer is handed to it, and anything after them ends the batch with EBADMSG. Returns
+    /// mnl_cb_run's status.
+    static func eachMessage(
+        in received: UnsafeMutableRawBufferPointer, sequence: UInt32, portID: UInt32, _ body: (UnsafePointer<nlmsghdr>) -> Bool
+    ) -> Int32 {
+        guard let start = received.baseAddress else { return MNL_CB_OK }
+        let valid = wellFormedLength(UnsafeRawBufferPointer(received))
+        let status: Int32 = withoutActuallyEscaping(body) { escapable in
             let handler = MessageHandler(escapable)
             return withExtendedLifetime(handler) {
-                let context = Unmanaged.passUnretained(handler).toOpaque()
-                while true {
-                    let received = mnl_socket_recvfrom(handle, buffer.baseAddress, buffer.count)
-                    if received < 0 {
-                        if errno == EINTR { continue }
-                        return errno
-                    }
-                    if received == 0 { return 0 }
-                    let status = mnl_cb_run(buffer.baseAddress, received, sequence, portID, { message, context in
-                        guard let message, let context else { return MNL_CB_ERROR }
-                        let handler = Unmanaged<MessageHandler>.fromOpaque(context).takeUnretainedValue()
-                        return handler.body(message) ? MNL_CB_OK : MNL_CB_STOP
-                    }, context)
-                    if status < 0 { return errno }
-                    if status == MNL_CB_STOP || reply == .single { return 0 }
-                }
+                mnl_cb_run(start, valid, sequence, portID, { message, context in
+                    guard let message, let context else { return MNL_CB_ERROR }
+                    let handler = Unmanaged<MessageHandler>.fromOpaque(context).takeUnretainedValue()
+                    return handler.body(message) ? MNL_CB_OK : MNL_CB_STOP
+                }, Unmanaged.passUnretained(handler).toOpaque())
             }
         }
-        if failure != 0 { throw NetlinkError(request.name, errno: failure) }
+        if status > MNL_CB_STOP && valid < received.count {
+            errno = EBADMSG
+            return MNL_CB_ERROR
+        }
+        return status
+    }
+
+    /// The bytes of the leading messages whose nlmsg_len is at least a header and at most what is left.
+    static func wellFormedLength(_ received: UnsafeRawBufferPointer) -> Int {
+        var offset = 0
+        while received.count - offset >= MemoryLayout<nlmsghdr>.size {
+            let length = Int(received.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+            guard length >= MemoryLayout<nlmsghdr>.size, length <= received.count - offset else { break }
+            offset += min((length + 3) & ~3, received.count - offset)
+        }
+        return offset
     }
 }
 

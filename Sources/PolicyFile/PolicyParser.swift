@@ -26,7 +26,7 @@ public struct PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Reads the YAML policy format into a `Policy`. Walks YAML nodes rather than decoding, so every error (an
 /// unknown key included) carries the line it is on.
-public struct PolicyParser {
+public struct PolicyParser: Sendable {
     public static let topLevelKeys = ["version", "sysctls", "modules", "require", "severity", "waivers"]
     static let sysctlKeys = ["equals", "min", "max", "oneOf", "absent", "severity", "weight"]
     static let moduleKeys = ["loaded", "notLoaded", "severity"]
@@ -51,6 +51,19 @@ public struct PolicyParser {
     }
 
     public func parse(_ yaml: String) throws(PolicyError) -> Policy {
+        if let (line, column) = YAMLNesting.firstTooDeep(yaml) {
+            throw PolicyError(file: file, line: line, column: column,
+                              problem: "nested more than \(YAMLNesting.limit) levels deep; a policy needs about 5")
+        }
+        // Yams composes recursively: on a thread with a large stack, even nesting the scan misjudged cannot overflow.
+        let parser = self
+        let result = BigStack.run { () -> Result<Policy, PolicyError> in
+            Result { () throws(PolicyError) -> Policy in try parser.parseChecked(yaml) }
+        }
+        return try result.get()
+    }
+
+    func parseChecked(_ yaml: String) throws(PolicyError) -> Policy {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -58,6 +71,9 @@ public struct PolicyParser {
             throw yamlError(error)
         } catch {
             throw PolicyError(file: file, problem: "not valid YAML: \(error)")
+        }
+        if let root, let node = YAMLExpansion.firstOverBudget(root) {
+            throw self.error(node, "aliases expand to more than \(YAMLExpansion.nodeBudget) values or \(YAMLExpansion.textBudget / 1_048_576) MiB of text")
         }
         guard let root else { throw PolicyError(file: file, problem: "empty: a policy needs at least one of \(Self.topLevelKeys.joined(separator: ", "))") }
         let top = try mapping(root, "the policy", allowed: Self.topLevelKeys)
@@ -73,6 +89,7 @@ public struct PolicyParser {
             policy.require = try list(require.value, "require").map { node throws(PolicyError) in
                 Policy.Requirement(check: try checkID(node, "require", known: known), origin: origin(node))
             }
+            try refuseRepeats(policy.require.map { ($0.check, $0.origin) }, in: "require", saying: "is required twice")
         }
         // A requirement is a check too: its severity can be set and it can be waived.
         known.formUnion(policy.require.map { PolicyEvaluator.requireID($0.check) })
@@ -84,6 +101,8 @@ public struct PolicyParser {
         }
         if let waivers = top["waivers"] {
             policy.waivers = try list(waivers.value, "waivers").map { node throws(PolicyError) in try parseWaiver(node, known: known) }
+            // Two waivers of one check would give one finding two reasons and expiries: which one holds is a guess.
+            try refuseRepeats(policy.waivers.map { ($0.check, $0.origin) }, in: "waivers", saying: "has two waivers")
         }
         return policy
     }
@@ -159,6 +178,17 @@ public struct PolicyParser {
             waiver.expires = day
         }
         return waiver
+    }
+
+    /// The first id named twice, as an error at its second place naming the first.
+    func refuseRepeats(_ entries: [(id: String, origin: Policy.Origin)], in what: String, saying: String) throws(PolicyError) {
+        var first: [String: Int] = [:]
+        for (id, origin) in entries {
+            if let line = first[id] {
+                throw PolicyError(file: file, line: origin.line, problem: "\(what): '\(id)' \(saying) (first at line \(line))")
+            }
+            first[id] = origin.line
+        }
     }
 
     static func isDate(_ text: String) -> Bool {

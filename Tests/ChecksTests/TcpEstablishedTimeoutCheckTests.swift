@@ -50,7 +50,7 @@ import Testing
         b.setReading("net.netfilter.nf_conntrack_count", .denied("permission denied"))
         let f = check.evaluate(b.snapshot)
         #expect(f.status == .pass)
-        #expect(f.observed.contains("table fill unknown (count or limit (denied: permission denied))"))
+        #expect(f.observed.contains("table fill unknown (count or limit (not visible: net.netfilter.nf_conntrack_count could not be read: permission denied))"))
         b.set(key, "600")
         #expect(check.evaluate(b.snapshot).severity == .info)
     }
@@ -71,11 +71,24 @@ import Testing
             establishedIdle: Histogram(buckets: [
                 HistogramBucket(label: "≤ 1 h", upTo: 3600, count: 30_000),
                 HistogramBucket(label: "> 1 h", upTo: nil, count: 120_000),
-            ])))
+            ]), establishedIdleBoundedByAge: true))
         let f = check.evaluate(b.snapshot)
         #expect(f.status == .fail)
         #expect(f.observed.hasSuffix("; ESTABLISHED 150000 of 200000 dumped entries (75%), 120000 idle for over an hour"))
         #expect(f.explanation.contains("The table dump shows ESTABLISHED 150000"))
+    }
+
+    /// Without start times, "idle" is only what the time left implies: entries given a shorter timeout of their own
+    /// (created 2 s ago with --timeout 100) would otherwise be called idle for days.
+    @Test func idleReadOffTheTimeLeftAloneSaysItIsAnEstimate() {
+        var b = SnapshotBuilder()
+        b.count(200_000)
+        b.snapshot.tableSummary = .value(TableSummary(
+            entries: 200_000, tcpStates: ["ESTABLISHED": 150_000, "TIME_WAIT": 50_000],
+            establishedIdle: Histogram(buckets: [HistogramBucket(label: "> 1 h", upTo: nil, count: 150_000)]),
+            establishedIdleBoundedByAge: false))
+        let f = check.evaluate(b.snapshot)
+        #expect(f.observed.contains("150000 idle for over an hour if they run on this timeout (nf_conntrack_timestamp is off"))
     }
 
     @Test func deepDumpWithFewEstablishedPassesBecauseTheTimeoutIsNotTheCause() {

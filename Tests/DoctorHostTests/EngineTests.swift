@@ -73,8 +73,8 @@ func failing(_ id: String, _ weight: Int, _ severity: Severity, steps: [Remediat
 }
 
 @Suite struct GateTests {
-    func report(_ checks: [any Check], only: Set<String>? = nil) -> Report {
-        Report(snapshot: HostSnapshot(), findings: CheckEngine.run(checks, on: HostSnapshot(), only: only))
+    func report(_ checks: [any Check], only: Set<String>? = nil, skip: Set<String> = []) -> Report {
+        Report(snapshot: HostSnapshot(), findings: CheckEngine.run(checks, on: HostSnapshot(), only: only, skip: skip))
     }
 
     @Test func warningDoesNotTripTheDefaultThreshold() {
@@ -105,7 +105,13 @@ func failing(_ id: String, _ weight: Int, _ severity: Severity, steps: [Remediat
         #expect(Gate().outcome(for: r) == .ok)
     }
 
-    @Test func allNotApplicableIsOK() {
-        #expect(Gate().outcome(for: report([FixedCheck("a", weight: 1) { $0.notApplicable("old kernel") }])) == .ok)
+    /// Issue 15: nothing reached a verdict, so the 100 the score shows counts no weight: exit 3, not 0.
+    @Test func allNotApplicableJudgedNothing() {
+        #expect(Gate().outcome(for: report([FixedCheck("a", weight: 1) { $0.notApplicable("old kernel") }])) == .couldNotRun)
+        #expect(Gate().outcome(for: report([FixedCheck("a", weight: 1) { $0.notApplicable("old kernel") }, passing("b", 1)])) == .ok)
+    }
+
+    @Test func skippingEveryCheckJudgedNothing() {
+        #expect(Gate().outcome(for: report([passing("a", 1), failing("b", 1, .critical)], skip: ["a", "b"])) == .couldNotRun)
     }
 }

@@ -97,7 +97,7 @@ import Testing
     @Test func emptyOrUnreadableFileSaysSo() throws {
         #expect(failure("# only a comment\n")?.description.hasPrefix("site.yaml: empty") == true)
         do {
-            _ = try InputFiles.read("/nonexistent/policy.yaml", flag: "--policy")
+            _ = try InputFiles.read("/nonexistent/policy.yaml", flag: "--policy", limit: .policy)
             Issue.record("should fail")
         } catch {
             #expect(error.description.hasPrefix("--policy /nonexistent/policy.yaml: cannot read"), "\(error)")

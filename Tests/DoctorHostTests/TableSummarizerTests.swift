@@ -47,6 +47,23 @@ import Testing
         #expect(summary.oldest.isEmpty)
     }
 
+    /// Entries created 2 s ago with a timeout of their own (100 s, or a longer one) are not idle for days.
+    @Test func idleNeverExceedsAgeAndOwnLongerTimeoutsAreLeftOut() {
+        var s = TableSummarizer(establishedTimeout: 432_000, nowNanoseconds: Self.now)
+        s.add(Self.entry(timeout: 98, startedSecondsAgo: 2))
+        s.add(Self.entry(timeout: 500_000, startedSecondsAgo: 2))
+        s.add(Self.entry(timeout: 431_000, startedSecondsAgo: 90_000))
+        let summary = s.summary()
+        #expect(summary.establishedIdle?.total == 2)
+        #expect(summary.establishedIdle?.count(atMost: 10) == 1, "2 s old: at most 2 s idle")
+        #expect(summary.establishedIdle?.count(atMost: 3600) == 2, "1000 s by its time left, younger than its age")
+        #expect(summary.establishedOwnTimeout == 1)
+        #expect(summary.establishedIdleBoundedByAge == true)
+        var noStamps = TableSummarizer(establishedTimeout: 432_000, nowNanoseconds: Self.now)
+        noStamps.add(Self.entry(timeout: 98))
+        #expect(noStamps.summary().establishedIdleBoundedByAge == false)
+    }
+
     @Test func agesAndOldestNeedTimestamps() {
         var s = TableSummarizer(nowNanoseconds: Self.now)
         for age in [5, 7200, 30, 100_000, 2, 999_999, 40] as [UInt64] { s.add(Self.entry(startedSecondsAgo: age)) }

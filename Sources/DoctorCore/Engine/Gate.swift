@@ -7,7 +7,9 @@ public struct Gate: Sendable, Equatable {
         case thresholdReached = 1
         /// Bad flag, unreadable or foreign input file.
         case usageError = 2
-        /// Nothing could be judged: every selected check ended in error or could not read its data.
+        /// Nothing could be judged: no selected check reached a verdict (pass, fail or waived): each ended in error,
+        /// could not read its data, found nothing it applies to, or none was selected at all (`--skip` of every check).
+        /// The score then counts no weight, so its 100 says nothing.
         case couldNotRun = 3
     }
 
@@ -37,12 +39,17 @@ public struct Gate: Sendable, Equatable {
     }
 
     public func outcome(for report: Report) -> Outcome {
-        let selected = report.findings.filter { !($0.status == .skipped && $0.observed == CheckEngine.skippedOnRequest) }
-        let verdicts = selected.filter { [.pass, .fail, .waived].contains($0.status) }.count
-        let unjudged = selected.filter { $0.status == .error || $0.status == .skipped }.count
-        if verdicts == 0 && unjudged > 0 { return .couldNotRun }
+        if !Self.reachedAVerdict(report) { return .couldNotRun }
         if !tripping(report).isEmpty { return .thresholdReached }
         if let minScore, report.score < minScore { return .thresholdReached }
         return .ok
+    }
+
+    /// Whether any check ended in pass, fail or waived: one that was not selected, was skipped on request, is
+    /// not applicable, could not read its data or errored judged nothing.
+    public static func reachedAVerdict(_ report: Report) -> Bool { reachedAVerdict(report.findings) }
+
+    public static func reachedAVerdict(_ findings: [Finding]) -> Bool {
+        findings.contains { [.pass, .fail, .waived].contains($0.status) }
     }
 }

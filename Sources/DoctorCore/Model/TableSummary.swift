@@ -34,10 +34,20 @@ public struct TableSummary: Codable, Sendable, Equatable {
     /// Seconds since each entry was created; only when nf_conntrack_timestamp = 1 gives entries a start time.
     public var ages: Histogram?
     /// ESTABLISHED TCP entries by time since their last packet, estimated as the ESTABLISHED timeout minus the
-    /// time left (a per-connection timeout policy would make it wrong).
+    /// time left, and never more than the entry's age when it has a start time.
     public var establishedIdle: Histogram?
+    /// Entries whose destination is an overlay tunnel port ("udp/4789" → entries), counted exactly; nil from a
+    /// ctdoctor that did not count them.
+    public var tunnelEntries: [String: Int]?
     /// The nf_conntrack_tcp_timeout_established the idle times were estimated from.
     public var establishedTimeout: Int?
+    /// True when every entry in `establishedIdle` had a start time (nf_conntrack_timestamp = 1), so no idle time is
+    /// longer than the entry has existed. Otherwise an entry given a shorter timeout of its own (`conntrack -I/-U
+    /// --timeout`, an nft ct timeout policy) looks idle for as long as its timeout falls short of the sysctl's.
+    public var establishedIdleBoundedByAge: Bool?
+    /// ESTABLISHED entries with more time left than the ESTABLISHED timeout: a timeout of their own, idle time unknown,
+    /// so left out of `establishedIdle`.
+    public var establishedOwnTimeout: Int?
     /// The longest-lived entries, when entries have a start time.
     public var oldest: [OldEntry]
 
@@ -47,7 +57,8 @@ public struct TableSummary: Codable, Sendable, Equatable {
         tcpStates: [String: Int] = [:], assured: Int = 0, unreplied: Int = 0, zones: Tally = Tally(),
         marks: Tally = Tally(), helpers: Tally = Tally(), topSources: [TopItem] = [], topDestinations: [TopItem] = [],
         topDestinationPorts: [TopItem] = [], timeouts: Histogram = Histogram(), ages: Histogram? = nil,
-        establishedIdle: Histogram? = nil, establishedTimeout: Int? = nil, oldest: [OldEntry] = []
+        establishedIdle: Histogram? = nil, establishedTimeout: Int? = nil, establishedIdleBoundedByAge: Bool? = nil,
+        establishedOwnTimeout: Int? = nil, oldest: [OldEntry] = []
     ) {
         self.entries = entries
         self.countBefore = countBefore
@@ -70,6 +81,8 @@ public struct TableSummary: Codable, Sendable, Equatable {
         self.ages = ages
         self.establishedIdle = establishedIdle
         self.establishedTimeout = establishedTimeout
+        self.establishedIdleBoundedByAge = establishedIdleBoundedByAge
+        self.establishedOwnTimeout = establishedOwnTimeout
         self.oldest = oldest
     }
 }
@@ -109,10 +122,11 @@ public struct Histogram: Codable, Sendable, Equatable {
 
     /// Entries in buckets whose upper bound is at most `seconds` (the last bucket has none and never counts).
     public func count(atMost seconds: Int) -> Int {
-        buckets.filter { ($0.upTo ?? .max) <= seconds }.reduce(0) { $0 + $1.count }
+        buckets.filter { ($0.upTo ?? .max) <= seconds }.reduce(0) { $0.saturatingAdd($1.count) }
     }
 
-    public var total: Int { buckets.reduce(0) { $0 + $1.count } }
+    /// Saturating: the counts may come from a snapshot file, which nothing keeps consistent.
+    public var total: Int { buckets.reduce(0) { $0.saturatingAdd($1.count) } }
 }
 
 public struct HistogramBucket: Codable, Sendable, Equatable {

@@ -21,7 +21,7 @@ public enum PolicyEvaluator {
     /// checks verified, waivers applied. `today` is "YYYY-MM-DD" (UTC).
     public static func evaluate(_ policy: Policy, snapshot: HostSnapshot, findings builtIn: [Finding], today: String) -> [Finding] {
         var findings = builtIn
-        findings += policy.sysctls.map { judge($0, snapshot.sysctls) }
+        findings += policy.sysctls.map { judge($0, snapshot) }
         findings += policy.modules.map { judge($0, snapshot.modules) }
         findings = findings.map { overrideSeverity($0, policy.severity) }
         findings += policy.require.map { judge($0, findings) }
@@ -67,25 +67,24 @@ public enum PolicyEvaluator {
         e.loaded ? "\(e.module) loaded (or built in)" : "\(e.module) not loaded"
     }
 
-    static func judge(_ e: Policy.SysctlExpectation, _ sysctls: SysctlTable) -> Finding {
+    static func judge(_ e: Policy.SysctlExpectation, _ snapshot: HostSnapshot) -> Finding {
         let check = info(e)
-        let source = SysctlTable.path(of: e.key)
-        guard sysctls.entries.value != nil else { return check.unreadable(sysctls.entries, what: "the net.netfilter sysctls") }
+        let source = snapshot.sysctls.entry(e.key)?.source ?? SysctlTable.path(of: e.key)
         let why = "The site policy (\(e.origin)) expects \(e.key) \(e.expected)."
-        switch sysctls.value(e.key) {
-        case .absent:
+        switch snapshot.sysctlText(SysctlKey.named(e.key)) {
+        case .absent(let absent):
             let observed = "\(e.key) is not present on this kernel"
             if e.absent == true { return check.pass(observed: observed, expected: e.expected, explanation: why) }
             return check.fail(
                 e.severity, observed: observed, expected: e.expected,
-                explanation: why + " This kernel has no such key (its module is not loaded, or the kernel does not have it).",
+                explanation: why + " This kernel has no such key: \(absent).",
                 evidence: [Evidence(source, "absent")], remediation: nil)
-        case .denied(let problem): return check.skipped("\(e.key) could not be read: \(problem)")
-        case .failed(let problem): return check.error("\(e.key) could not be read: \(problem)")
+        case .hidden(let problem): return check.skipped(problem)
+        case .error(let problem): return check.error(problem)
         case .value(let value):
             let observed = "\(e.key) = \(value)"
             let evidence = [Evidence(source, value)]
-            let problems = violations(e, value)
+            let problems = violations(e, value, number: SysctlKey.named(e.key).parse(value).value)
             if problems.isEmpty { return check.pass(observed: observed, expected: e.expected, explanation: why, evidence: evidence) }
             return check.fail(
                 e.severity, observed: observed, expected: e.expected,
@@ -94,12 +93,12 @@ public enum PolicyEvaluator {
         }
     }
 
-    static func violations(_ e: Policy.SysctlExpectation, _ value: String) -> [String] {
+    static func violations(_ e: Policy.SysctlExpectation, _ value: String, number: Int?) -> [String] {
         var out: [String] = []
         if e.absent == true { out.append("the key should not exist") }
         if let equals = e.equals, value != equals { out.append("not \(equals)") }
         if e.min != nil || e.max != nil {
-            if let n = Int(value) {
+            if let n = number {
                 if let min = e.min, n < min { out.append("below \(min)") }
                 if let max = e.max, n > max { out.append("above \(max)") }
             } else {
@@ -113,7 +112,7 @@ public enum PolicyEvaluator {
     /// A value that satisfies the policy, when one follows from it.
     static func remedy(_ e: Policy.SysctlExpectation, previous: String) -> Remediation? {
         let target = e.equals ?? e.oneOf?.first ?? {
-            guard let n = Int(previous) else { return e.min.map(String.init) ?? e.max.map(String.init) }
+            guard let n = SysctlKey.named(e.key).parse(previous).value else { return e.min.map(String.init) ?? e.max.map(String.init) }
             if let min = e.min, n < min { return String(min) }
             if let max = e.max, n > max { return String(max) }
             return nil

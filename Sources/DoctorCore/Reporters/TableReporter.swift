@@ -29,7 +29,7 @@ public struct TableReporter: Sendable {
 
     public func render(_ report: TopReport) -> String {
         let s = report.summary
-        var out = [palette.bold(header(report)), ""]
+        var out = [palette.bold(Neutralise.line(header(report))), ""]
         if let incomplete = s.incomplete { out += [palette.yellow("INCOMPLETE: \(incomplete)"), ""] }
         if s.entries == 0 {
             out.append("The table of this network namespace is empty. Conntrack tracks a namespace only once a rule, NAT or a ct expression there needs it; other namespaces have tables of their own.")
@@ -48,8 +48,11 @@ public struct TableReporter: Sendable {
         out += top("top destination ports", s.topDestinationPorts, of: s.entries)
         out += histogram("time left before expiry", s.timeouts)
         if let idle = s.establishedIdle {
-            let basis = s.establishedTimeout.map { " (estimated from the ESTABLISHED timeout, \($0) s)" } ?? ""
+            var basis = s.establishedTimeout.map { " (estimated from the ESTABLISHED timeout, \($0) s" } ?? " ("
+            basis += s.establishedIdleBoundedByAge == true ? ", at most each entry's age)"
+                : "; without nf_conntrack_timestamp an entry with a shorter timeout of its own looks idle)"
             out += histogram("ESTABLISHED entries by idle time\(basis)", idle)
+            if let own = s.establishedOwnTimeout { out.append("  (\(own) ESTABLISHED with a longer timeout of their own: idle time unknown, left out)"); out.append("") }
         }
         if let ages = s.ages { out += histogram("age (nf_conntrack_timestamp)", ages) }
         if !s.oldest.isEmpty {
@@ -75,7 +78,7 @@ public struct TableReporter: Sendable {
     }
 
     func line(_ label: String, _ text: String) -> String {
-        palette.dim(label.padding(toLength: 12, withPad: " ", startingAt: 0)) + text
+        palette.dim(label.padding(toLength: 12, withPad: " ", startingAt: 0)) + Neutralise.line(text)
     }
 
     func ranked(_ counts: [String: Int], of total: Int) -> String {

@@ -1,3 +1,4 @@
+import DoctorCore
 import Netfilter
 
 #if canImport(Glibc)
@@ -25,6 +26,8 @@ public enum CommandFailure: Error, Sendable, Equatable, CustomStringConvertible 
     case timedOut(String, seconds: Double)
     /// Live commands are not run, e.g. because the host is a copied tree.
     case unavailable(String)
+    /// The program printed more than `limit` on one stream; it was stopped and its output dropped.
+    case tooMuchOutput(String, limit: ReadLimit)
     case failedToStart(String, reason: String)
 
     public var description: String {
@@ -32,6 +35,7 @@ public enum CommandFailure: Error, Sendable, Equatable, CustomStringConvertible 
         case .notFound(let p): "\(p): not installed (not found on PATH)"
         case .timedOut(let p, let s): "\(p): no progress for \(s) s, stopped"
         case .unavailable(let why): why
+        case .tooMuchOutput(let p, let limit): "\(p): output \(limit), stopped"
         case .failedToStart(let p, let why): "\(p): could not start: \(why)"
         }
     }
@@ -121,6 +125,9 @@ private final class DeferredCommands: RunningCommands {
 public struct SystemCommandRunner: CommandRunner {
     public var searchPath: [String]
     public static let hardLimitFactor = 30.0
+    /// The most a program may print on stdout: the largest rulesets print tens of megabytes. Past it the program
+    /// is stopped and the command fails, whatever its output's reader made of the part it had.
+    public var outputLimit = ReadLimit(256 * ReadLimit.miB, "a command's output")
 
     public init(searchPath: [String]? = nil) {
         let env = getenv("PATH").map { String(cString: $0) } ?? ""
@@ -160,7 +167,7 @@ public struct SystemCommandRunner: CommandRunner {
             }
             switch ChildProcess.spawn(executable, command.argv) {
             case .failure(let error): results[index] = .failure(.failedToStart(program, reason: HostRoot.describe(errno: error.code)))
-            case .success(let process): children.append(Child(index: index, command: command, process: process))
+            case .success(let process): children.append(Child(index: index, command: command, process: process, limit: outputLimit))
             }
         }
         return SpawnedCommands(children: children, results: results)
@@ -236,17 +243,22 @@ private struct Child {
     var endedAt: Double?
 
     static let stderrCap = 65536
+    let limit: ReadLimit
+    var printed = 0
+    var overflowed = false
 
-    init(index: Int, command: StreamedCommand, process: ChildProcess) {
+    init(index: Int, command: StreamedCommand, process: ChildProcess, limit: ReadLimit) {
         self.index = index
         self.command = command
         self.process = process
+        self.limit = limit
     }
 
     var done: Bool { status != nil && process.stdout < 0 && process.stderr < 0 }
 
     var result: Result<StreamedResult, CommandFailure> {
         let program = command.argv.first ?? ""
+        if overflowed { return .failure(.tooMuchOutput(program, limit: limit)) }
         if stopped { return .failure(.timedOut(program, seconds: command.timeout)) }
         let raw = status ?? 0
         let exit = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
@@ -282,6 +294,16 @@ private struct Child {
             if n > 0 {
                 lastProgress = CtnetlinkAccess.monotonicSeconds()
                 if stream == .stdout {
+                    printed += n
+                    if printed > limit.bytes {
+                        // Past the limit nothing more is read: the program is stopped and the command fails.
+                        overflowed = true
+                        process.killGroup()
+                        process.closeStream(true)
+                        process.closeStream(false)
+                        reap(blocking: true)
+                        return
+                    }
                     buffer.withUnsafeBytes { command.output(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 } else if stderr.count < Self.stderrCap {
                     stderr.append(contentsOf: buffer[0..<min(n, Self.stderrCap - stderr.count)])

@@ -1,3 +1,4 @@
+import CLinux
 import DoctorCore
 #if canImport(Glibc)
 import Glibc
@@ -16,74 +17,45 @@ public struct HostRoot: Sendable, Equatable {
 
     public var isLive: Bool { path == "/" }
 
-    /// The real path of an absolute host path under this root.
-    ///
-    /// In a copied tree, a regular file standing where a folder is needed is taken as a symbolic link stored as a
-    /// plain file holding its target (sosreport does this: `proc/net` holds "self/net", `proc/self` holds "96008"),
-    /// and followed, relative to its folder or to the root.
-    public func resolve(_ hostPath: String) -> String {
-        if isLive { return hostPath }
-        let base = path.hasSuffix("/") ? String(path.dropLast()) : path
-        var parts = hostPath.split(separator: "/").map(String.init)
-        var done: [String] = []
-        var followed = 0
-        while !parts.isEmpty {
-            let part = parts.removeFirst()
-            if part == "." || part.isEmpty { continue }
-            if part == ".." { _ = done.popLast(); continue }
-            let here = base + "/" + (done + [part]).joined(separator: "/")
-            if !parts.isEmpty, followed < 16, let target = Self.storedLinkTarget(here) {
-                followed += 1
-                if target.hasPrefix("/") { done = [] }
-                parts = target.split(separator: "/").map(String.init) + parts
-                continue
-            }
-            done.append(part)
-        }
-        return base + "/" + done.joined(separator: "/")
-    }
-
-    /// The text of a small regular file that stands where a folder should be: a link target stored as a file.
-    private static func storedLinkTarget(_ real: String) -> String? {
-        var st = stat()
-        guard lstat(real, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0, st.st_size < 256 else { return nil }
-        guard case .value(let bytes) = HostRoot("/").readBytes(real) else { return nil }
-        let target = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
-        return target.isEmpty || target.contains("\n") ? nil : target
-    }
-
-    /// The whole file as UTF-8 text (procfs files report size 0, so this reads to EOF).
-    public func read(_ hostPath: String) -> Reading<String> {
-        readBytes(hostPath).map { String(decoding: $0, as: UTF8.self) }
+    /// The whole file as UTF-8 text (procfs files report size 0, so this reads to EOF, up to `limit`).
+    public func read(_ hostPath: String, limit: ReadLimit = .procListing) -> Reading<String> {
+        readBytes(hostPath, limit: limit).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The file's text with surrounding white space removed, as sysctl prints it.
-    public func readTrimmed(_ hostPath: String) -> Reading<String> {
-        read(hostPath).map { $0.trimmingWhitespace() }
+    public func readTrimmed(_ hostPath: String, limit: ReadLimit = .sysctlValue) -> Reading<String> {
+        read(hostPath, limit: limit).map { $0.trimmingWhitespace() }
     }
 
-    public func readBytes(_ hostPath: String) -> Reading<[UInt8]> {
-        let real = resolve(hostPath)
-        let fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    /// The file's bytes, or `.failed` naming the file and the limit when it holds more than `limit` (a regular file
+    /// is judged by its size before anything is read; a device, FIFO or /proc file by reading one byte past it).
+    public func readBytes(_ hostPath: String, limit: ReadLimit = .procListing) -> Reading<[UInt8]> {
+        let fd = openInTree(hostPath, O_RDONLY | O_NONBLOCK)
         if fd < 0 { return Self.reading(errno: errno, hostPath) }
         defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > limit.bytes {
+            return .failed("\(hostPath): \(limit) (it holds \(st.st_size) bytes)")
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let want = min(chunk.count, limit.bytes + 1 - bytes.count)
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, want) }
             if n == 0 { break }
             if n < 0 {
                 if errno == EINTR { continue }
                 return Self.reading(errno: errno, hostPath)
             }
             bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > limit.bytes { return .failed("\(hostPath): \(limit)") }
         }
         return .value(bytes)
     }
 
     /// Replaces a file's contents (a /proc/sys value, or a file in a copied tree). Returns nil on success, or why not.
     public func write(_ hostPath: String, _ text: String, create: Bool = false) -> String? {
-        let fd = open(resolve(hostPath), O_WRONLY | O_TRUNC | O_CLOEXEC | (create ? O_CREAT : 0), 0o644)
+        let fd = openInTree(hostPath, O_WRONLY | O_TRUNC | (create ? O_CREAT : 0), mode: 0o644)
         if fd < 0 { return "\(hostPath): \(Self.describe(errno: errno))" }
         let bytes = Array(text.utf8)
         let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
@@ -95,65 +67,83 @@ public struct HostRoot: Sendable, Equatable {
         return nil
     }
 
-    /// Creates a folder and its parents (mode 0755). Returns nil on success, or why not.
+    /// Creates a folder and its parents (mode 0755). Returns nil on success, or why not. In a copied tree a link on
+    /// the way is followed inside it, so the folders made are the ones a later write through the same path reaches.
     public func makeDirectories(_ hostPath: String) -> String? {
+        let target = isLive ? hostPath : "/" + resolveInTree(hostPath, followLast: true)
         var path = ""
-        for part in hostPath.split(separator: "/") {
+        for part in target.split(separator: "/") {
+            let parent = path.isEmpty ? "/" : path
             path += "/" + part
-            if mkdir(resolve(path), 0o755) != 0 && errno != EEXIST { return "\(path): \(Self.describe(errno: errno))" }
+            let made = inParent(parent) { dir in mkdirat(dir, String(part), 0o755) }
+            if made != 0 && errno != EEXIST { return "\(path): \(Self.describe(errno: errno))" }
         }
         return nil
     }
 
     /// Removes a file. Returns nil on success (or when it was not there), or why not.
     public func remove(_ hostPath: String) -> String? {
-        unlink(resolve(hostPath)) == 0 || errno == ENOENT ? nil : "\(hostPath): \(Self.describe(errno: errno))"
+        let name = hostPath.split(separator: "/").last.map(String.init) ?? ""
+        let removed = inParent(Self.parent(of: hostPath)) { dir in unlinkat(dir, name, 0) }
+        return removed == 0 || errno == ENOENT ? nil : "\(hostPath): \(Self.describe(errno: errno))"
     }
 
-    /// Names in a directory, sorted, without "." and "..".
+    /// Names in a directory, sorted, without "." and "..". A name that is not UTF-8 is kept (see `decodeName`), so
+    /// its file can still be read.
     public func list(_ hostPath: String) -> Reading<[String]> {
-        guard let dir = opendir(resolve(hostPath)) else { return Self.reading(errno: errno, hostPath) }
+        let fd = openInTree(hostPath, O_RDONLY | O_DIRECTORY)
+        if fd < 0 { return Self.reading(errno: errno, hostPath) }
+        guard let dir = fdopendir(fd) else {
+            let code = errno
+            close(fd)
+            return Self.reading(errno: code, hostPath)
+        }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Self.decodeName(raw.prefix { $0 != 0 }) }
             if name != "." && name != ".." { names.append(name) }
         }
         return .value(names.sorted())
     }
 
+    /// Whether anything is there, a dangling link included.
     public func exists(_ hostPath: String) -> Bool {
-        var st = stat()
-        return lstat(resolve(hostPath), &st) == 0
+        status(hostPath, followLast: false) != nil
     }
 
     public func isDirectory(_ hostPath: String) -> Bool {
-        var st = stat()
-        return stat(resolve(hostPath), &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        status(hostPath).map { ($0.st_mode & S_IFMT) == S_IFDIR } ?? false
     }
 
     /// Permission bits (e.g. 0o644).
     public func mode(_ hostPath: String) -> UInt16? {
-        var st = stat()
-        guard stat(resolve(hostPath), &st) == 0 else { return nil }
-        return UInt16(st.st_mode & 0o7777)
+        status(hostPath).map { UInt16($0.st_mode & 0o7777) }
     }
 
     /// Inode number of the file a path names (following links).
     public func inode(_ hostPath: String) -> UInt64? {
-        var st = stat()
-        guard stat(resolve(hostPath), &st) == 0 else { return nil }
-        return UInt64(st.st_ino)
+        status(hostPath).map { UInt64($0.st_ino) }
     }
 
     /// The target of a symbolic link, e.g. "net:[4026531833]" for /proc/self/ns/net.
     public func readLink(_ hostPath: String) -> Reading<String> {
+        let fd = openInTree(hostPath, ctd_O_PATH | O_NOFOLLOW, followLast: false)
+        if fd < 0 { return Self.reading(errno: errno, hostPath) }
+        defer { close(fd) }
         var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink(resolve(hostPath), &buffer, buffer.count - 1)
+        let n = readlinkat(fd, "", &buffer, buffer.count - 1)
         if n < 0 { return Self.reading(errno: errno, hostPath) }
-        return .value(String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        return .value(Self.decodeName(buffer[0..<n].map { UInt8(bitPattern: $0) }))
+    }
+
+    /// stat(2) (or lstat(2)) of what the path names, through a descriptor opened inside the tree.
+    private func status(_ hostPath: String, followLast: Bool = true) -> stat? {
+        let fd = openInTree(hostPath, ctd_O_PATH | (followLast ? 0 : O_NOFOLLOW), followLast: followLast)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var st = stat()
+        return fstat(fd, &st) == 0 ? st : nil
     }
 
     /// Maps an errno to the reading a check understands.

@@ -22,6 +22,8 @@ enum CommandReading {
                 + "(a tool waiting for the xtables lock or for netlink hangs like this)")
         case .failure(.failedToStart(_, let why)):
             return .failed("\(line) could not start: \(why)")
+        case .failure(.tooMuchOutput(_, let limit)):
+            return .failed("\(line) printed output \(limit) and was stopped")
         case .success(let result) where result.exitStatus != 0:
             let said = Self.firstLine(result.stderr) ?? stdout.flatMap(Self.firstLine) ?? "no message"
             if Self.notPermitted(result.stderr) {

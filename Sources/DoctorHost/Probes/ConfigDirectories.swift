@@ -38,12 +38,16 @@ struct ConfigDirectories {
     }
 
     /// Reads a file, following a link inside the root (an absolute target is taken under the root, never on the live
-    /// host); nil when it is a link to /dev/null, which masks the name.
+    /// host); nil when it is a link to /dev/null, which masks the name. A name that is not UTF-8 is read all the same
+    /// and shown with its raw bytes escaped (`\xFF`).
     static func open(_ host: HostRoot, _ path: String) -> File? {
-        guard case .value(let link) = host.readLink(path) else { return File(path: path, target: nil, text: host.read(path)) }
+        let shown = HostRoot.displayPath(path)
+        guard case .value(let link) = host.readLink(path) else {
+            return File(path: shown, target: nil, text: host.read(path, limit: .configFile))
+        }
         let target = normalise(link.hasPrefix("/") ? link : parent(path) + "/" + link)
         if target == "/dev/null" { return nil }
-        return File(path: path, target: target, text: host.read(target))
+        return File(path: shown, target: HostRoot.displayPath(target), text: host.read(target, limit: .configFile))
     }
 
     static func parent(_ path: String) -> String {

@@ -22,7 +22,7 @@ public struct DynamicDebugProbe: Probe {
         }
         var problems: [Reading<String>] = []
         for path in candidates {
-            let reading = host.read(path)
+            let reading = host.read(path, limit: .dynamicDebug)
             guard let text = reading.value else {
                 problems.append(reading)
                 continue

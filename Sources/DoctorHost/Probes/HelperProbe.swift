@@ -35,7 +35,11 @@ public struct HelperProbe: CommandProbe {
                 source: "\(Self.expectPath) (one line per expectation)")
         }
         let (output, results) = commandResults(context)
-        if context.host.isLive {
+        if ModuleAutoload.wouldLoad("nfnetlink_cthelper", snapshot.modules) {
+            // Userspace helpers register through nfnetlink_cthelper: with it on disk and not loaded there are none,
+            // and asking (over netlink, or `nfct helper list`) would load it.
+            facts.userspace = .value([])
+        } else if context.host.isLive {
             facts.userspace = Self.userspaceOverNetlink()
         } else {
             let text = String(decoding: output.bytes, as: UTF8.self)

@@ -18,7 +18,7 @@ public struct KernelConfigProbe: Probe {
 
         // 1. /proc/config.gz (CONFIG_IKCONFIG_PROC), gzip-compressed.
         let gzPath = "/proc/config.gz"
-        switch host.readBytes(gzPath) {
+        switch host.readBytes(gzPath, limit: .configFile) {
         case .value(let bytes):
             switch Gzip.decompress(bytes) {
             case .success(let text):
@@ -36,7 +36,7 @@ public struct KernelConfigProbe: Probe {
         // 2. /boot/config-<release>, plain text.
         if let release = snapshot.host.kernelRelease.value {
             let bootPath = "/boot/config-" + release
-            switch host.read(bootPath) {
+            switch host.read(bootPath, limit: .configFile) {
             case .value(let text):
                 snapshot.kernelConfig = KernelConfig(source: .value(bootPath), options: Self.parse(text))
                 return

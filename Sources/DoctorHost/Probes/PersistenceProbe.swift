@@ -38,7 +38,7 @@ public struct PersistenceProbe: Probe {
     static func readSysctls(_ host: HostRoot, into settings: inout PersistedSettings, problems: inout [String]) {
         var files = sysctlDirectories.files(host, problems: &problems)
         if !files.contains(where: { $0.target == sysctlConf }), host.exists(sysctlConf) {
-            files.append(ConfigDirectories.File(path: sysctlConf, target: nil, text: host.read(sysctlConf)))
+            files.append(ConfigDirectories.File(path: sysctlConf, target: nil, text: host.read(sysctlConf, limit: .configFile)))
         }
         for file in files {
             settings.sysctlFiles.append(file.target.map { "\(file.path) -> \($0)" } ?? file.path)
@@ -85,7 +85,7 @@ public struct PersistenceProbe: Probe {
         var files = modulesLoadDirectories.files(host, problems: &problems)
         // Debian reads /etc/modules through /etc/modules-load.d/modules.conf; read it directly when nothing links to it.
         if !files.contains(where: { $0.target == etcModules }), host.exists(etcModules) {
-            files.append(ConfigDirectories.File(path: etcModules, target: nil, text: host.read(etcModules)))
+            files.append(ConfigDirectories.File(path: etcModules, target: nil, text: host.read(etcModules, limit: .configFile)))
         }
         for file in files {
             guard let text = file.text.value else {

@@ -19,6 +19,7 @@ public enum Probes {
         PersistenceProbe(),
         CounterSampleProbe(),
         TableDumpProbe(),
+        ConntrackListingProbe(),
     ]
 }
 
@@ -35,6 +36,7 @@ public enum SnapshotTaker {
         for probe in probes {
             probe.collect(into: &snapshot, context: context)
         }
+        SosreportCoverage.mark(&snapshot, context.host)
         return snapshot
     }
 }

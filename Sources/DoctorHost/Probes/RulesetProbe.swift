@@ -10,14 +10,13 @@ import DoctorCore
 /// no --random-fully), and listing them costs nft seconds and hundreds of MB at kube-proxy sizes. On a live host
 /// the other nf_tables tables are read over netlink (`NftablesNetlink`); on a copied root or with recorded outputs,
 /// from `nft -j list ruleset`. A tool that is missing, refused or hung (no progress for `timeout` seconds) is
-/// recorded in `Ruleset.sources` and the others are still read. On a copied sosreport root the recorded
-/// `iptables -nvL` listings stand in for the tools.
+/// recorded in `Ruleset.sources` and the others are still read. On a sosreport, `SosFirewall` reads what sos kept
+/// instead.
 public struct RulesetProbe: CommandProbe {
     public let name = "ruleset"
 
     public static let timeout = 10.0
     public static let nftCommand = ["nft", "-j", "list", "ruleset"]
-    static let sosListings = "/sos_commands/firewall_tables"
     /// (family, command) in the order their sources are listed.
     static let saveTools = [("ip", "iptables-legacy"), ("ip", "iptables-nft"), ("ip6", "ip6tables-legacy"), ("ip6", "ip6tables-nft")]
 
@@ -32,6 +31,7 @@ public struct RulesetProbe: CommandProbe {
 
     public func commands(_ context: ProbeContext) -> (sink: Sink, commands: [StreamedCommand]) {
         let sink = Sink()
+        if context.host.isSosreport { return (sink, []) }
         if context.host.isLive { sink.empty = Self.emptyBackends(context.host) }
         var commands = zip(Self.saveTools, sink.saves).enumerated().filter { sink.empty[$0.offset] == nil }.map { _, tool in
             StreamedCommand([tool.0.1 + "-save"], timeout: Self.timeout) { tool.1.feed($0) }
@@ -75,6 +75,10 @@ public struct RulesetProbe: CommandProbe {
     static let xtablesNames = ["filter", "nat", "mangle", "raw", "security"]
 
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
+        if context.host.isSosreport {
+            snapshot.ruleset = SosFirewall.read(context.host, modules: snapshot.modules)
+            return
+        }
         let (sink, ran) = commandResults(context)
         // Results in tool order, with the tools not run answered by the kernel.
         var remaining = ran[...]
@@ -98,7 +102,6 @@ public struct RulesetProbe: CommandProbe {
             }
         } else {
             readNftJSON(sink.nftJSON, remaining.popFirst()!, skipping: iptablesNftTables, into: &ruleset)
-            readSosListings(context.host, into: &ruleset)
         }
         snapshot.ruleset = ruleset
     }
@@ -150,21 +153,5 @@ public struct RulesetProbe: CommandProbe {
             return .value(collector.finish(into: &ruleset))
         }
         ruleset.sources.append(RulesetSource(backend: .nftables, origin: origin, rules: reading))
-    }
-
-    /// sos keeps `iptables -t TABLE -nvL` per table (no iptables-save, and `nft list ruleset` only as text).
-    private func readSosListings(_ host: HostRoot, into ruleset: inout Ruleset) {
-        guard let names = host.list(Self.sosListings).value else { return }
-        for name in names {
-            let parts = name.split(separator: "_")
-            guard parts.count == 4, ["iptables", "ip6tables"].contains(parts[0]), parts[1] == "-t", parts[3] == "-nvL" else { continue }
-            let path = Self.sosListings + "/" + name
-            let family = parts[0] == "iptables" ? "ip" : "ip6"
-            let reading = host.read(path).map { text in
-                XtFacts.collect([IptablesListing.parse(text, table: String(parts[2]))],
-                                backend: .iptables, family: family, command: nil, into: &ruleset)
-            }
-            ruleset.sources.append(RulesetSource(backend: .iptables, origin: path, rules: reading))
-        }
     }
 }

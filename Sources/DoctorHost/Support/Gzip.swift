@@ -7,8 +7,9 @@ public enum Gzip {
         public var description: String
     }
 
-    /// The decompressed bytes, or why the data is not a complete gzip stream.
-    public static func decompress(_ input: [UInt8]) -> Result<[UInt8], Failure> {
+    /// The decompressed bytes, or why the data is not a complete gzip stream or would inflate past `limit` (a small
+    /// file can expand a thousandfold).
+    public static func decompress(_ input: [UInt8], limit: ReadLimit = .configFile) -> Result<[UInt8], Failure> {
         if input.isEmpty { return .failure(Failure(description: "empty file")) }
         var stream = z_stream()
         // windowBits 15 + 32: accept gzip and zlib headers alike. inflateInit2 is a C macro, so call the function behind it.
@@ -30,6 +31,7 @@ public enum Gzip {
                     return (code, outBuf.count - Int(stream.avail_out))
                 }
                 output.append(contentsOf: chunk[0..<produced])
+                if output.count > limit.bytes { return Z_MEM_ERROR }
                 switch code {
                 case Z_STREAM_END: return Z_STREAM_END
                 case Z_OK: continue
@@ -44,6 +46,7 @@ public enum Gzip {
         switch status {
         case Z_STREAM_END: return .success(output)
         case Z_BUF_ERROR: return .failure(Failure(description: "truncated gzip data"))
+        case Z_MEM_ERROR where output.count > limit.bytes: return .failure(Failure(description: "decompressed, \(limit)"))
         case Z_DATA_ERROR:
             let why = stream.msg.map { String(cString: $0) } ?? "corrupt data"
             return .failure(Failure(description: "not valid gzip data (\(why))"))

@@ -70,7 +70,7 @@ final class TemporaryRoot {
     }
 
     func remove(_ hostPath: String) throws {
-        try FileManager.default.removeItem(atPath: root.resolve(hostPath))
+        try FileManager.default.removeItem(atPath: root.resolve(hostPath, followLast: false))
     }
 
     func mkdir(_ hostPath: String) throws {
