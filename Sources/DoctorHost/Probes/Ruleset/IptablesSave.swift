@@ -105,10 +105,18 @@ final class IptablesSaveReader {
         self.keepEveryRule = keepEveryRule
     }
 
+    /// Longer than any rule iptables can hold (a comment is at most 256 bytes): such a line is dropped unread, so
+    /// output without line breaks cannot grow memory.
+    static let maxLine = 1 << 20
+    private var droppingLine = false
+
     func feed(_ bytes: UnsafeRawBufferPointer) {
         var start = 0
         for i in 0..<bytes.count where bytes[i] == UInt8(ascii: "\n") {
-            if partial.isEmpty {
+            if droppingLine || partial.count + (i - start) > Self.maxLine {
+                droppingLine = false
+                partial.removeAll()
+            } else if partial.isEmpty {
                 physicalLine(UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
             } else {
                 partial.append(contentsOf: bytes[start..<i])
@@ -118,7 +126,12 @@ final class IptablesSaveReader {
             }
             start = i + 1
         }
+        guard !droppingLine else { return }
         partial.append(contentsOf: bytes[start...])
+        if partial.count > Self.maxLine {
+            partial.removeAll()
+            droppingLine = true
+        }
     }
 
     func finish() -> IptablesSave {
@@ -141,7 +154,8 @@ final class IptablesSaveReader {
             pending.append(contentsOf: raw)
             continued = nil
             pending.withUnsafeBytes { line in
-                if Self.isRule(line), words.quoteIsOpen(line) { continued = Array(line) } else { logicalLine(line, trim: true) }
+                if Self.isRule(line), words.quoteIsOpen(line), line.count <= Self.maxLine { continued = Array(line) }
+                else { logicalLine(line, trim: true) }
             }
             return
         }
