@@ -156,12 +156,16 @@ extension HostRoot {
 
     /// The bytes to hand the kernel for a path: UTF-8, with the raw bytes `decodeName` kept turned back.
     static func fileSystemPath(_ path: String) -> [CChar] {
+        // Nearly every path has no raw byte: its UTF-8 is the file name (every file a check opens comes through here).
+        guard path.unicodeScalars.contains(where: { $0.value >= rawByteBase + 0x80 && $0.value <= rawByteBase + 0xFF }) else {
+            return Array(path.utf8CString)
+        }
         var bytes: [CChar] = []
         for u in path.unicodeScalars {
             if u.value >= rawByteBase + 0x80 && u.value <= rawByteBase + 0xFF {
                 bytes.append(CChar(bitPattern: UInt8(u.value - rawByteBase)))
             } else {
-                bytes += String(u).utf8.map { CChar(bitPattern: $0) }
+                UTF8.encode(u) { bytes.append(CChar(bitPattern: $0)) }
             }
         }
         return bytes + [0]

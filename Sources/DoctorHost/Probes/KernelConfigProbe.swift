@@ -54,9 +54,19 @@ public struct KernelConfigProbe: Probe {
         var options: [String: String] = [:]
         // A configuration has thousands of lines and only the netfilter ones are kept: lines are picked by their bytes
         // first, so only those become Strings (splitting the whole text by Characters cost a quarter of a check).
-        for raw in text.utf8.split(whereSeparator: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") })
-        where mayBeKept(raw) {
-            let line = String(decoding: raw, as: UTF8.self).trimmingWhitespace()
+        var kept: [String] = []
+        var text = text
+        text.withUTF8 { bytes in
+            // One pass over the bytes: a line is looked at only when it starts (after blanks and `#`) with CONFIG_.
+            var start = 0
+            for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "\n") || bytes[i] == UInt8(ascii: "\r") {
+                let raw = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                start = i + 1
+                if mayBeKept(raw) { kept.append(String(decoding: raw, as: UTF8.self)) }
+            }
+        }
+        for raw in kept {
+            let line = raw.trimmingWhitespace()
             if line.hasPrefix("#") {
                 // "# CONFIG_FOO is not set"
                 let words = line.dropFirst().split(separator: " ")
@@ -79,9 +89,13 @@ public struct KernelConfigProbe: Probe {
     private static let keptPrefixBytes = keptPrefixes.map { Array($0.utf8) }
 
     /// Whether a line, after blanks and a "#", starts with a kept prefix; the String logic then decides.
-    static func mayBeKept(_ line: Substring.UTF8View) -> Bool {
-        let rest = line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "#") }
-        return keptPrefixBytes.contains { rest.starts(with: $0) }
+    static func mayBeKept(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        while i < line.count, line[i] == UInt8(ascii: " ") || line[i] == UInt8(ascii: "\t") || line[i] == UInt8(ascii: "#") { i += 1 }
+        // Every kept prefix starts with CONFIG_: most lines are turned away by their first bytes.
+        guard line.count - i > 7, line[i] == UInt8(ascii: "C"), line[i + 6] == UInt8(ascii: "_") else { return false }
+        let rest = UnsafeBufferPointer(rebasing: line[i...])
+        return keptPrefixBytes.contains { prefix in rest.count >= prefix.count && rest.prefix(prefix.count).elementsEqual(prefix) }
     }
 
     /// Neither source was usable: the worst problem decides the case (failed > denied > absent), and the text lists all.

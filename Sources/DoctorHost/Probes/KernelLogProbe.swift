@@ -144,10 +144,16 @@ public struct KernelLogProbe: Probe {
     /// message no conntrack line could be comes back empty, without a String made of it (most of the log).
     static func parseKmsgRecord(_ bytes: ArraySlice<UInt8>) -> (seconds: Double, message: String)? {
         guard let semicolon = bytes.firstIndex(of: UInt8(ascii: ";")) else { return nil }
-        let fields = bytes[bytes.startIndex..<semicolon].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
-        guard fields.count >= 3, !fields[2].isEmpty, fields[2].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-              fields[2].count <= 19 else { return nil }
-        let usec = fields[2].reduce(UInt64(0)) { $0 * 10 + UInt64($1 - UInt8(ascii: "0")) }
+        // The third comma-separated field of the header; one record per read of /dev/kmsg, so no allocation here.
+        var field = 0, usec: UInt64 = 0, digits = 0
+        for byte in bytes[bytes.startIndex..<semicolon] {
+            if byte == UInt8(ascii: ",") { field += 1; continue }
+            guard field == 2 else { continue }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 19 else { return nil }
+            usec = usec * 10 + UInt64(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        guard field >= 2, digits > 0 else { return nil }
         let body = bytes[(semicolon + 1)...]
         let end = body.firstIndex(of: UInt8(ascii: "\n")) ?? body.endIndex
         let message = body[body.startIndex..<end]
