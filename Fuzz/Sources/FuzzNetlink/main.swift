@@ -15,7 +15,8 @@ runFuzzer { bytes in
                 summary.add(entry)
                 _ = summary.summary()
             }
-            _ = Ctnetlink.u32Attributes(message)
+            let attributes = U32Attributes(message)
+            for type in 0..<UInt32(U32Attributes.limit + 2) { _ = attributes[type] }
             return true
         }
     }
