@@ -44,15 +44,25 @@ let package = Package(
         .target(name: "PolicyFile", dependencies: ["DoctorCore", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         // Checks see the core only, so a check that reaches for the host does not compile.
         .target(name: "Checks", dependencies: ["DoctorCore"], path: "Checks", swiftSettings: swiftSettings),
+        // The wizard's pure part: cards, flows, trace and INVALID analysis. Core only: no I/O.
+        .target(name: "Wizard", dependencies: ["DoctorCore", "Checks"], swiftSettings: swiftSettings),
+        // The wizard on a host: terminal, signals, listeners, journaled temporary changes.
+        .target(name: "WizardHost", dependencies: ["Wizard", "DoctorCore", "DoctorHost", "Checks", "Netfilter"], swiftSettings: swiftSettings),
+        // `watch`'s pure part: interval aggregation, the checks' thresholds applied to rates, text and JSON lines.
+        .target(name: "Watch", dependencies: ["DoctorCore"], swiftSettings: swiftSettings),
+        // `watch` on a host: counters, the event listener and /dev/kmsg in one poll loop.
+        .target(name: "WatchHost", dependencies: ["Watch", "DoctorCore", "DoctorHost", "Netfilter"], swiftSettings: swiftSettings),
         .target(
             name: "CTDoctorCLI",
-            dependencies: ["DoctorCore", "DoctorHost", "Checks", "PolicyFile", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["DoctorCore", "DoctorHost", "Checks", "PolicyFile", "Wizard", "WizardHost", "Watch", "WatchHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "ctdoctor", dependencies: ["CTDoctorCLI"], swiftSettings: swiftSettings),
         .testTarget(name: "DoctorHostTests", dependencies: ["DoctorCore", "DoctorHost", "PolicyFile"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "DoctorCore", "DoctorHost"], swiftSettings: swiftSettings),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "DoctorCore", "DoctorHost", "Watch"], swiftSettings: swiftSettings),
+        .testTarget(name: "WatchTests", dependencies: ["Watch", "DoctorCore"], swiftSettings: swiftSettings),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter"], swiftSettings: swiftSettings),
+        .testTarget(name: "WizardTests", dependencies: ["Wizard", "DoctorCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["CTDoctorCLI", "DoctorCore", "DoctorHost", "Checks"], swiftSettings: swiftSettings),
     ]
 )

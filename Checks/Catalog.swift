@@ -26,6 +26,7 @@ public enum Catalog {
         TableInsertFailedCheck(),
         TableBucketsCheck(),
         TableInvalidCheck(),
+        TableTunnelTrafficCheck(),
         ConntrackListsCheck(),
         DynamicDebugCheck(),
         SysctlPersistenceCheck(),

@@ -30,7 +30,7 @@ public struct ConntrackListsCheck: Check {
         guard let lists = reading.value else { return info.unreadable(reading, what: "a dump of the unconfirmed and dying lists") }
         let version = snapshot.host.kernelVersion
         let reworked = version.map { $0 >= Self.listsReworkedIn }
-        let after = "after \(Wording.seconds(Int(lists.resampleSeconds.rounded())))"
+        let after = "after \(Wording.seconds(lists.resampleSeconds))"
         var evidence = [
             Evidence("ctnetlink IPCTNL_MSG_CT_GET_UNCONFIRMED", Self.describe(lists.unconfirmed, after)),
             Evidence("ctnetlink IPCTNL_MSG_CT_GET_DYING", Self.describe(lists.dying, after)),
@@ -87,7 +87,7 @@ public struct ConntrackListsCheck: Check {
     /// and went during the dump.
     private func gapEvidence(_ snapshot: HostSnapshot) -> [Evidence] {
         guard let summary = snapshot.tableSummary.value, let before = summary.countBefore, let after = summary.countAfter else { return [] }
-        let gap = Swift.max(0, Swift.min(before, after) - summary.entries)
+        let gap = Swift.max(0, Swift.min(before, after).saturatingSubtract(summary.entries))
         return [Evidence(
             "GET_STATS around the table dump",
             "counted \(before) before and \(after) after, the dump returned \(summary.entries): \(gap) counted but not in the table (unconfirmed, dying, or changing during the dump)")]

@@ -20,8 +20,6 @@ public struct ConntrackPresentCheck: Check {
 
     public init() {}
 
-    static let maxKey = "net.netfilter.nf_conntrack_max"
-    static let countKey = "net.netfilter.nf_conntrack_count"
     static let module = "nf_conntrack"
     static let config = "CONFIG_NF_CONNTRACK"
 
@@ -29,22 +27,25 @@ public struct ConntrackPresentCheck: Check {
         let entries = snapshot.sysctls.entries
         switch entries {
         case .denied, .failed: return info.unreadable(entries, what: "the listing of /proc/sys/net/netfilter")
-        // No /proc/sys/net/netfilter at all means no netfilter sysctls, hence no conntrack: judged below.
+        // No /proc/sys/net/netfilter at all means no netfilter sysctls: absent from the kernel, or not collected.
         case .absent, .value: break
         }
-        if snapshot.sysctls.entry(Self.maxKey) != nil { return active(snapshot) }
-        return missing(snapshot)
+        switch snapshot.sysctlText(.conntrackMax) {
+        case .value, .error: return active(snapshot)
+        case .hidden(let why): return hidden(why, snapshot)
+        case .absent: return missing(snapshot)
+        }
     }
 
     private func active(_ snapshot: HostSnapshot) -> Finding {
         let status = snapshot.modules.status(Self.module)
-        let max = snapshot.sysctls.value(Self.maxKey)
-        let count = snapshot.sysctls.value(Self.countKey)
+        let max = snapshot.sysctl(.conntrackMax)
+        let count = snapshot.sysctl(.conntrackCount)
         var explanation = """
             The nf_conntrack sysctls exist, so connection tracking is loaded or built into this kernel and the \
             other conntrack checks have something to look at.
             """
-        if count.value == "0" {
+        if count.value == 0 {
             explanation += """
                  nf_conntrack_count is 0 in this network namespace. Conntrack registers its hooks in a namespace \
                 only when a rule, NAT or a ct expression needs it, so an empty table is not proof of health: it \
@@ -54,12 +55,33 @@ public struct ConntrackPresentCheck: Check {
         return info.pass(
             observed: "nf_conntrack is active: \(Wording.module(Self.module, status)); "
                 + "nf_conntrack_max = \(Wording.reading(max)), nf_conntrack_count = \(Wording.reading(count))",
-            expected: "nf_conntrack loaded or built in (\(Self.maxKey) present)",
+            expected: "nf_conntrack loaded or built in (\(SysctlKey.conntrackMax) present)",
             explanation: explanation,
             evidence: [
-                Source.sysctl(Self.maxKey, snapshot), Source.sysctl(Self.countKey, snapshot),
+                Source.sysctl(.conntrackMax, snapshot), Source.sysctl(.conntrackCount, snapshot),
                 Source.module(Self.module, snapshot),
             ])
+    }
+
+    /// The kernel tracks connections but its sysctls cannot be seen here: a container hides them, or the
+    /// collection lacks them. What shows tracking decides the verdict; without it nothing can be said.
+    private func hidden(_ why: String, _ snapshot: HostSnapshot) -> Finding {
+        let evidence = [Source.sysctl(.conntrackMax, snapshot), Source.module(Self.module, snapshot)]
+        guard let seen = snapshot.conntrackSeen else {
+            return info.skipped(why, explanation: """
+                Neither the nf_conntrack sysctls nor anything else that shows connection tracking (the module list, \
+                a datapath's conntrack statistics) could be read, so whether conntrack is active is unknown. \
+                \(why).
+                """, evidence: evidence)
+        }
+        return info.pass(
+            observed: "nf_conntrack is active: \(seen); its sysctls are not visible here",
+            expected: "nf_conntrack loaded or built in",
+            explanation: """
+                Connection tracking is active (\(seen)), but its settings cannot be read here: \(why). The checks \
+                that need them are skipped rather than judged on values nobody read.
+                """,
+            evidence: evidence)
     }
 
     private func missing(_ snapshot: HostSnapshot) -> Finding {
@@ -67,10 +89,10 @@ public struct ConntrackPresentCheck: Check {
         let config = snapshot.kernelConfig.tristate(Self.config)
         let configText = config.map { "\(Self.config)=\($0.rawValue)" }
             ?? "kernel configuration \(Wording.reading(snapshot.kernelConfig.source))"
-        let observed = "\(Self.maxKey) is not present; \(Wording.module(Self.module, status)); \(configText)"
-        let expected = "nf_conntrack loaded or built in (\(Self.maxKey) present)"
+        let observed = "\(SysctlKey.conntrackMax) is not present; \(Wording.module(Self.module, status)); \(configText)"
+        let expected = "nf_conntrack loaded or built in (\(SysctlKey.conntrackMax) present)"
         let evidence = [
-            Source.sysctl(Self.maxKey, snapshot), Source.module(Self.module, snapshot),
+            Source.sysctl(.conntrackMax, snapshot), Source.module(Self.module, snapshot),
             Evidence(snapshot.kernelConfig.source.value ?? "kernel configuration", configText),
         ]
 
@@ -103,18 +125,6 @@ public struct ConntrackPresentCheck: Check {
                 remediation: Remediation(
                     summary: "Use a kernel built with connection tracking.",
                     steps: [.advice("The kernel was built without connection tracking: boot a kernel with \(Self.config)=m or =y.")]))
-        case (.loaded, _), (.builtIn, _):
-            return info.fail(
-                .warning, observed: observed, expected: expected,
-                explanation: """
-                    nf_conntrack is in the kernel, yet its sysctls are not visible here. A container runtime may \
-                    hide or mask /proc/sys/net/netfilter, so ctdoctor cannot read any conntrack setting in this \
-                    namespace and the other conntrack checks report nothing useful.
-                    """,
-                evidence: evidence,
-                remediation: Remediation(
-                    summary: "Run ctdoctor where the conntrack sysctls are visible.",
-                    steps: [.advice("Run ctdoctor on the host, or in a container that does not mask /proc/sys/net/netfilter.")]))
         default:
             return info.fail(
                 .warning, observed: observed, expected: expected,

@@ -36,6 +36,20 @@ public struct CtnetlinkAvailableCheck: Check {
                     """,
                 evidence: [Evidence("ctnetlink \(Self.request)", "answered")])
         }
+        if let why = facts.withheld {
+            return info.skipped(
+                "ctnetlink was not asked: \(Self.module) is not loaded",
+                explanation: """
+                    \(why). ctnetlink is on disk and loads on first use, so tools that need it (conntrack, \
+                    conntrackd) still work; ctdoctor did not send the request that would load it, so the \
+                    statistics come from /proc and the expectation count, the unconfirmed and dying lists and \
+                    `--deep` are not read.
+                    """,
+                evidence: [Source.module(Self.module, snapshot)],
+                remediation: Remediation(
+                    summary: "Load nf_conntrack_netlink to let ctdoctor read ctnetlink.",
+                    steps: [.advice("Run `modprobe \(Self.module)`, then `ctdoctor check` again.")]))
+        }
         guard let failure = facts.failure else { return info.unreadable(facts.table, what: "ctnetlink") }
         let evidence = [Evidence("ctnetlink \(failure.request)", "\(failure.errnoName): \(failure.message)"), Source.module(Self.module, snapshot)]
         switch failure.kind {

@@ -25,11 +25,8 @@ public struct DynamicDebugCheck: Check {
     /// net/ipv4/netfilter, net/ipv6/netfilter, net/bridge/netfilter and include/net/netfilter.
     static let disableQuery = "file *netfilter/* -p"
     /// The disable command for each control file ctdoctor knows, as fixed text: nothing read from the host goes into a shell.
-    static let disableCommands: [String: [String]] = [
-        SourcePath.dynamicDebugControl: ["sh", "-c", "echo '\(disableQuery)' > /proc/dynamic_debug/control"],
-        SourcePath.usualDebugfs + "/dynamic_debug/control":
-            ["sh", "-c", "echo '\(disableQuery)' > /sys/kernel/debug/dynamic_debug/control"],
-    ]
+    /// Control files ctdoctor writes the query to itself; anywhere else it only advises.
+    static let knownControls: Set<String> = [SourcePath.dynamicDebugControl, SourcePath.usualDebugfs + "/dynamic_debug/control"]
     static let tcpTracker = "nf_conntrack_proto_tcp.c"
     /// f74360d3440c "netfilter: conntrack: remove pr_debug callsites from tcp tracker".
     static let tcpSitesRemovedIn = KernelVersion(5, 19)
@@ -74,14 +71,13 @@ public struct DynamicDebugCheck: Check {
         let shown = dd.enabled.prefix(10).map { Evidence(dd.control, $0.controlLine) }
         let outside = dd.enabled.filter { !$0.file.contains("netfilter/") }
         var steps: [RemediationStep] = []
-        if let argv = Self.disableCommands[dd.control] {
+        if Self.knownControls.contains(dd.control) {
             steps.append(RemediationStep(
                 purpose: """
                     Switch off every pr_debug site under a netfilter/ folder (the query `\(Self.disableQuery)`). \
                     Dynamic debug is global to the host and this lasts until reboot; a `dyndbg=` or \
                     `nf_conntrack.dyndbg=` kernel parameter would switch them on again at boot.
                     """,
-                argv: argv,
                 action: .controlWrite(
                     path: dd.control, text: Self.disableQuery,
                     undoText: dd.enabled.map { "file \($0.file) line \($0.line) +p" }.joined(separator: "; ")),

@@ -18,13 +18,13 @@ public struct EventsEnabledCheck: Check {
 
     public init() {}
 
-    static let key = "net.netfilter.nf_conntrack_events"
+    static let key = SysctlKey.events
     /// nf_conntrack_events = 2 (automatic) came with commit 90d1daa45849, merged for 5.19.
     static let automaticSince = KernelVersion(5, 19)
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
-        let reading = snapshot.sysctls.int(Self.key)
-        guard let value = reading.value else { return info.unreadable(reading, what: Self.key) }
+        let reading = snapshot.sysctl(Self.key)
+        guard let value = reading.value else { return info.unreadable(reading) }
         let evidence = [Source.sysctl(Self.key, snapshot)]
 
         guard value == 0 else {

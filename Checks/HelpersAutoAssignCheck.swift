@@ -20,18 +20,17 @@ public struct HelpersAutoAssignCheck: Check {
 
     public init() {}
 
-    static let key = "net.netfilter.nf_conntrack_helper"
+    static let key = SysctlKey.helper
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
-        let reading = snapshot.sysctls.int(Self.key)
+        let reading = snapshot.sysctl(Self.key)
         guard let value = reading.value else {
-            if case .absent = reading {
-                let removed = snapshot.host.kernelVersion.map { $0 >= KernelVersion(6, 0) } ?? false
-                return info.notApplicable(removed
-                    ? "\(Self.key) does not exist on this kernel (removed in Linux 6.0): helpers are used only when a rule assigns them"
-                    : "\(Self.key) is not present on this kernel", evidence: [Source.sysctl(Self.key, snapshot)])
+            if case .absent(let why) = reading {
+                let removed = Self.key.removedIn.flatMap { removed in snapshot.host.kernelVersion.map { $0 >= removed } } ?? false
+                return info.notApplicable(removed ? "\(why): helpers are used only when a rule assigns them" : why,
+                                          evidence: [Source.sysctl(Self.key, snapshot)])
             }
-            return info.unreadable(reading, what: Self.key)
+            return info.unreadable(reading)
         }
         let evidence = [Source.sysctl(Self.key, snapshot)]
         guard value != 0 else {

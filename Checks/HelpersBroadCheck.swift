@@ -24,6 +24,7 @@ public struct HelpersBroadCheck: Check {
         if let finding = Rules.unreadable(info, ruleset) { return finding }
         let assignments = ruleset.helperAssignments
         guard !assignments.isEmpty else {
+            if let finding = Rules.notAllCollected(info, ruleset, nothing: "no rule assigning a conntrack helper") { return finding }
             return info.notApplicable("no rule assigns a conntrack helper", evidence: Rules.sources(ruleset))
         }
         let broad = assignments.filter { $0.rule.match.destinationPorts == nil }

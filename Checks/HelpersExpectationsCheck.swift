@@ -19,15 +19,17 @@ public struct HelpersExpectationsCheck: Check {
 
     public init() {}
 
-    static let key = "net.netfilter.nf_conntrack_expect_max"
+    static let key = SysctlKey.expectMax
     static let warnAt = 0.75
     static let errorAt = 0.90
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
-        let maxReading = snapshot.sysctls.int(Self.key)
-        guard let max = maxReading.value else { return info.unreadable(maxReading, what: Self.key) }
+        let maxReading = snapshot.sysctl(Self.key)
+        guard let max = maxReading.value else { return info.unreadable(maxReading) }
         let countReading = snapshot.helpers.expectations
         guard let expectations = countReading.value else { return info.unreadable(countReading, what: "the expectation count") }
+        // The count is a number of entries; a snapshot claiming a negative one is not judged.
+        guard expectations.count >= 0 else { return info.error("\(expectations.source) gave \(expectations.count) expectations, a negative count") }
         let count = expectations.count
         let ratio = max > 0 ? Double(count) / Double(max) : 1
         let observed = "\(count) expectations of \(Self.key) = \(max) (\(Wording.percent(ratio)))"
@@ -39,7 +41,7 @@ public struct HelpersExpectationsCheck: Check {
                 explanation: "Helpers have room for the secondary connections they expect.",
                 evidence: evidence)
         }
-        let writable = snapshot.sysctls.entry(Self.key)?.writable ?? true
+        let writable = snapshot.sysctls.entry(Self.key.name)?.writable ?? true
         return info.fail(
             ratio >= Self.errorAt ? .error : .warning,
             observed: observed, expected: expected,
@@ -55,7 +57,7 @@ public struct HelpersExpectationsCheck: Check {
                 steps: [
                     .advice("List them with `conntrack -L expect` (helper, addresses and ports) and check they belong to services this host offers."),
                     .sysctl(
-                        Self.key, String(max * 2), previous: String(max),
+                        Self.key, String(Swift.min(max.multipliedReportingOverflow(by: 2).partialValue, Self.key.range.upperBound)), previous: String(max),
                         purpose: "Double the expectation cap. The key is global: it can be written only from the initial network namespace.",
                         scope: writable ? .runtime : .initialNamespaceOnly),
                 ]))

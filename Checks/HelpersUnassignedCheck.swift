@@ -24,6 +24,10 @@ public struct HelpersUnassignedCheck: Check {
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
         let present = HelperServices.present(snapshot)
         guard !present.isEmpty else {
+            // Without a module list (no /proc/modules, no lsmod in a sosreport) "none loaded" is not known.
+            if snapshot.modules.loadableModules == nil {
+                return info.skipped("which conntrack helper modules are loaded is unknown: neither /proc/modules nor lsmod output was read")
+            }
             return info.notApplicable("no conntrack helper module is loaded or built in")
         }
         let ruleset = snapshot.ruleset
@@ -31,7 +35,7 @@ public struct HelpersUnassignedCheck: Check {
         let names = present.flatMap { $0.module.services.map(\.name) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let presentText = "helpers present: " + names.joined(separator: ", ")
         let moduleEvidence = present.map { Source.module($0.module.module, snapshot) }
-        if snapshot.sysctls.int(HelpersAutoAssignCheck.key).value == 1 {
+        if (snapshot.sysctl(HelpersAutoAssignCheck.key).value ?? 0) != 0 {
             return info.pass(
                 observed: "\(presentText); \(HelpersAutoAssignCheck.key) = 1 assigns them by port",
                 expected: "every helper the host needs assigned by a rule",

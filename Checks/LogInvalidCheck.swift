@@ -10,8 +10,9 @@ public struct LogInvalidCheck: Check {
             INVALID; they are counted, and often dropped or leaked un-NATed, which is a classic cause of \
             "connection reset by peer". Only net.netfilter.nf_conntrack_log_invalid makes the kernel say why, \
             with lines such as "nf_ct_proto_6: SEQ is over upper bound". Its value is an L4 protocol number \
-            (6 TCP, 17 UDP, 1 ICMP, 255 every protocol), not an on/off switch, so 1 logs ICMP only. The check \
-            compares the setting with the invalid counter, a lifetime total.
+            (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, 255 every protocol), not an on/off switch: 1 logs ICMP only and 58 \
+            ICMPv6 only, and both fail, since the TCP, UDP and SCTP packets behind resets stay unexplained. The \
+            check compares the setting with the invalid counter, a lifetime total.
             """,
         references: [
             References.conntrackSysctls,
@@ -21,28 +22,29 @@ public struct LogInvalidCheck: Check {
 
     public init() {}
 
-    static let key = LoggingWants.key
+    static let key = SysctlKey.logInvalid
 
+    /// The verdict for each meaning of the setting (README "nf_conntrack_log_invalid"): off is judged against the
+    /// invalid counter; every protocol or one transport protocol passes; ICMP or ICMPv6 alone, and a protocol
+    /// conntrack has no tracker for, fail (info, warning once INVALID packets are counted) because the TCP, UDP
+    /// and SCTP packets behind resets are never explained.
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
-        let reading = snapshot.sysctls.value(Self.key)
-        guard let text = reading.value else { return info.unreadable(reading, what: Self.key) }
-        guard let proto = Int(text) else {
-            return info.error("\(Self.key) = \"\(text)\" is not a number", evidence: [Source.sysctl(Self.key, snapshot)])
-        }
+        let reading = snapshot.logInvalid
+        guard let log = reading.value else { return info.unreadable(reading) }
         let invalid = Counters.total("invalid", snapshot)
         let evidence = [Source.sysctl(Self.key, snapshot), Source.counter("invalid", snapshot), Source.uptime(snapshot)]
-        switch proto {
-        case 0: return off(invalid, evidence, snapshot)
-        case 1: return icmpOnly(invalid, evidence, snapshot)
-        default:
+        switch log.selection {
+        case .off: return off(invalid, evidence, snapshot)
+        case .icmpOnly, .untracked: return narrow(log, invalid, evidence, snapshot)
+        case .all, .transport:
+            let others = log.selection == .all ? "" : " INVALID packets of other protocols are not logged; 255 logs all of them."
             return info.pass(
-                observed: "\(Self.key) = \(IPProtocol.describe(proto))",
+                observed: Wording.logInvalid(reading),
                 expected: "a protocol number (255 for all protocols) whenever INVALID packets need explaining",
                 explanation: """
-                    INVALID packets of \(IPProtocol.name(proto) ?? "protocol \(proto)") are logged with the \
-                    tracker's reason ("nf_ct_proto_<n>: …"). The lines appear only if a logger is bound for the \
-                    packet's family (see logging.backend) and, inside a container, only if the host allows it \
-                    (logging.all-netns).
+                    INVALID packets of \(log.protocolName) are logged with the tracker's reason ("nf_ct_proto_<n>: \
+                    …").\(others) The lines appear only if a logger is bound for the packet's family (see \
+                    logging.backend) and, inside a container, only if the host allows it (logging.all-netns).
                     """,
                 evidence: evidence)
         }
@@ -76,14 +78,22 @@ public struct LogInvalidCheck: Check {
                 \(Counters.contextNote("invalid", snapshot))
                 """,
             evidence: evidence,
-            remediation: remediation(previous: "0"))
+            remediation: remediation(previous: 0))
     }
 
-    private func icmpOnly(_ invalid: Reading<UInt64>, _ evidence: [Evidence], _ snapshot: HostSnapshot) -> Finding {
-        var explanation = """
-            \(Self.key) = 1 selects ICMP only; the setting is a protocol number, not on/off, so INVALID TCP, UDP \
-            and SCTP packets, the usual cause of resets, are never logged. 255 logs every protocol, 6 TCP only.
-            """
+    /// ICMP or ICMPv6 only, or a protocol without a tracker: the packets that matter are never logged.
+    private func narrow(_ log: LogInvalid, _ invalid: Reading<UInt64>, _ evidence: [Evidence], _ snapshot: HostSnapshot) -> Finding {
+        var explanation = log.selection == .icmpOnly
+            ? """
+                \(Self.key) = \(log.protocolNumber) selects \(log.protocolName) only; the setting is a protocol number, \
+                not on/off, so INVALID TCP, UDP and SCTP packets, the usual cause of resets, are never logged \
+                (\(log.protocolName) is INVALID only for errors about unknown flows). 255 logs every protocol, 6 TCP only.
+                """
+            : """
+                \(Self.key) = \(log.protocolNumber) selects protocol \(log.protocolNumber), which conntrack tracks only \
+                with its generic tracker: that tracker never marks a packet INVALID, so nothing is ever logged. 255 \
+                logs every protocol, 6 TCP only.
+                """
         let severity: Severity
         if let count = invalid.value, count > 0 {
             severity = .warning
@@ -92,19 +102,19 @@ public struct LogInvalidCheck: Check {
             severity = .info
         }
         return info.fail(
-            severity, observed: "\(Self.key) = \(IPProtocol.describe(1)); invalid = \(Wording.reading(invalid))",
-            expected: "255 (all protocols), or the number of the protocol to explain (6 for TCP)",
+            severity, observed: "\(Self.key) = \(log.description); invalid = \(Wording.reading(invalid))",
+            expected: "255 (all protocols), or the number of the transport protocol to explain (6 for TCP)",
             explanation: explanation,
             evidence: evidence,
-            remediation: remediation(previous: "1"))
+            remediation: remediation(previous: log.protocolNumber))
     }
 
-    private func remediation(previous: String) -> Remediation {
+    private func remediation(previous: Int) -> Remediation {
         Remediation(
             summary: "Log INVALID packets of every protocol, with the tracker's reason.",
             steps: [
                 .sysctl(
-                    Self.key, "255", previous: previous,
+                    Self.key, String(LogInvalid.allProtocols), previous: String(previous),
                     purpose: """
                         Log INVALID packets of every protocol (255; 6 would log TCP only). The lines can be \
                         noisy: undo this once the cause is found.

@@ -10,7 +10,7 @@ public struct LoggingBackendCheck: Check {
             logger is bound to the packet's protocol family in net.netfilter.nf_log.<pf> (2 IPv4, 10 IPv6). \
             With the binding at NONE, nf_log_packet has nowhere to send them and nothing is printed, which makes \
             "I turned on log_invalid and see nothing" a common dead end. Bindings are per network namespace. \
-            The check runs only when logging is wanted, and proposes loading the logger's module first when it \
+            The check applies only when logging is wanted (not-applicable with nf_conntrack_log_invalid = 0), and proposes loading the logger's module first when it \
             is modular and not loaded.
             """,
         references: [
@@ -22,54 +22,53 @@ public struct LoggingBackendCheck: Check {
     public init() {}
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
-        let wants = LoggingWants(snapshot)
-        let wantedEvidence = Source.sysctl(LoggingWants.key, snapshot)
-        switch wants.state {
-        case .off:
-            return info.pass(
-                observed: "\(wants.observed): nothing asks for conntrack logging; NONE bindings are harmless",
-                expected: "a logger bound for each family once nf_conntrack_log_invalid is set",
-                explanation: """
-                    No INVALID packet is selected for logging, so unbound nf_log families cost nothing here. \
-                    Once nf_conntrack_log_invalid is set, every family it logs needs a bound logger.
-                    """,
-                evidence: [wantedEvidence])
-        case .unknown(let reading):
-            return info.unreadable(reading, what: LoggingWants.key)
-        case .on:
-            break
-        }
+        let reading = snapshot.logInvalid
+        let wantedEvidence = Source.sysctl(.logInvalid, snapshot)
+        guard let log = reading.value else { return info.unreadable(reading) }
+        guard log.logsAnything else { return nothingAsked(log, reading, wantedEvidence, snapshot) }
 
         var bindings: [(pf: Int, value: String)] = []
-        for pf in wants.families {
-            let reading = snapshot.sysctls.value(NFProto.bindingKey(pf))
-            guard let value = reading.value else { return info.unreadable(reading, what: NFProto.bindingKey(pf)) }
+        let families = snapshot.loggedFamilies(log)
+        for pf in families {
+            let binding = snapshot.sysctlText(.nfLogBinding(pf))
+            guard let value = binding.value else { return info.unreadable(binding) }
             bindings.append((pf, value))
         }
         let evidence = [wantedEvidence]
-            + bindings.map { Source.sysctl(NFProto.bindingKey($0.pf), snapshot) }
+            + bindings.map { Source.sysctl(.nfLogBinding($0.pf), snapshot) }
             + bindings.map { Source.nfLog(pf: $0.pf, snapshot) }
         let unbound = bindings.filter { $0.value == "NONE" }.map(\.pf)
-        let expected = wants.families
-            .map { "an \(NFProto.name($0)) logger bound (\(SyslogLogger(pf: $0).name))" }
+        let expected = families
+            .map { "an \(NFProtoFamily.name($0)) logger bound (\(SyslogLogger(pf: $0).name))" }
             .joined(separator: " and ")
 
         guard !unbound.isEmpty else {
             let viaNetlink = bindings.contains { $0.value == SyslogLogger.netlinkLogger }
             return info.pass(
-                observed: bindings.map { "\(NFProto.bindingKey($0.pf)) = \($0.value)" }.joined(separator: ", "),
+                observed: bindings.map { "\(SysctlKey.nfLogBinding($0.pf).name) = \($0.value)" }.joined(separator: ", "),
                 expected: expected,
                 explanation: """
-                    \(wants.observed) selects INVALID packets for logging, and every family it logs has a bound \
-                    logger, so nf_log_packet can write the lines.\(viaNetlink ? " Families bound to nfnetlink_log send them to netlink group 0 (read with ulogd2), not to the kernel log." : "")
+                    \(Wording.logInvalid(reading)) selects INVALID packets for logging, and every family it logs has \
+                    a bound logger, so nf_log_packet can write the lines.\(viaNetlink ? " Families bound to nfnetlink_log send them to netlink group 0 (read with ulogd2), not to the kernel log." : "")
                     """,
                 evidence: evidence)
         }
-        return fail(unbound, wants: wants, expected: expected, evidence: evidence, snapshot)
+        return fail(unbound, observed: Wording.logInvalid(reading), expected: expected, evidence: evidence, snapshot)
+    }
+
+    /// Nothing selects INVALID packets for logging: no binding is needed, and the finding says which ones exist
+    /// rather than claiming a logger is bound.
+    private func nothingAsked(_ log: LogInvalid, _ reading: SysctlReading<LogInvalid>, _ wanted: Evidence, _ snapshot: HostSnapshot) -> Finding {
+        let families = [NFProtoFamily.ipv4, NFProtoFamily.ipv6]
+        let bindings = families.map { "\(SysctlKey.nfLogBinding($0).name) = \(Wording.reading(snapshot.sysctlText(.nfLogBinding($0))))" }
+        let why = log.selection == .off ? "conntrack logs nothing" : "protocol \(log.protocolNumber) never has a packet marked INVALID"
+        return info.notApplicable(
+            "\(Wording.logInvalid(reading)): \(why), so no logger needs to be bound (\(bindings.joined(separator: ", "))); logging.log-invalid judges the setting",
+            evidence: [wanted] + families.map { Source.sysctl(.nfLogBinding($0), snapshot) })
     }
 
     private func fail(
-        _ unbound: [Int], wants: LoggingWants, expected: String, evidence: [Evidence], _ snapshot: HostSnapshot
+        _ unbound: [Int], observed wanted: String, expected: String, evidence: [Evidence], _ snapshot: HostSnapshot
     ) -> Finding {
         var loadable: [SyslogLogger] = []
         var binds: [RemediationStep] = []
@@ -78,7 +77,7 @@ public struct LoggingBackendCheck: Check {
 
         for pf in unbound {
             let logger = SyslogLogger(pf: pf)
-            let key = NFProto.bindingKey(pf)
+            let key = SysctlKey.nfLogBinding(pf)
             let bindSyslog = RemediationStep.sysctl(
                 key, logger.name, previous: "NONE",
                 purpose: "Bind \(logger.name) for \(logger.family) so conntrack's INVALID lines reach the kernel log; the binding is per network namespace.")
@@ -120,15 +119,15 @@ public struct LoggingBackendCheck: Check {
         let loads = SyslogLogger.byModule(loadable, snapshot).map { module, loggers in
             RemediationStep.modprobe(module, purpose: "Load \(module), which provides \(SyslogLogger.names(loggers)); it is modular and not loaded.")
         }
-        let unboundText = unbound.map { "\(NFProto.bindingKey($0)) = NONE" }.joined(separator: ", ")
-        let families = unbound.map(NFProto.name).joined(separator: " and ")
+        let unboundText = unbound.map { "\(SysctlKey.nfLogBinding($0).name) = NONE" }.joined(separator: ", ")
+        let families = unbound.map(NFProtoFamily.name).joined(separator: " and ")
         return info.fail(
             .warning,
             observed: unboundText,
             expected: expected,
             explanation: ([
                 """
-                \(wants.observed) selects INVALID packets for logging, but nf_log_packet has no logger bound for \
+                \(wanted) selects INVALID packets for logging, but nf_log_packet has no logger bound for \
                 \(families) (\(unboundText)), so nothing is printed: the packets are still counted as INVALID and \
                 their reason is lost. Bindings are per network namespace and are lost at reboot.
                 """,

@@ -10,8 +10,8 @@ public struct LoggingModuleCheck: Check {
             loggers (nf_log_ipv4, nf_log_ipv6, nf_log_bridge) come from the module nf_log_syslog since Linux \
             5.13 and from separate modules (nf_log_ipv4, nf_log_ipv6 with nf_log_common) before. Setting \
             nf_conntrack_log_invalid does not load them (6.17 and later load nf_log_syslog only when no logger \
-            at all is registered). The check looks at the families logging is wanted for, or at IPv4 when it is \
-            not, and says whether the logger is there, loadable, or missing from this kernel.
+            at all is registered). The check looks at the families logging is wanted for and says whether the \
+            logger is there, loadable, or missing from this kernel; with nf_conntrack_log_invalid = 0 it does not apply.
             """,
         references: [
             References.conntrackSysctls,
@@ -25,18 +25,21 @@ public struct LoggingModuleCheck: Check {
         guard case .value = snapshot.nfLog.families else {
             return info.unreadable(snapshot.nfLog.families, what: Source.nfLogRegistry)
         }
-        let wants = LoggingWants(snapshot)
-        let loggers = (wants.isWanted ? wants.families : [NFProto.ipv4]).map { SyslogLogger(pf: $0) }
+        let wants = snapshot.logInvalid
+        guard let log = wants.value else { return info.unreadable(wants) }
+        let families = snapshot.loggedFamilies(log)
+        guard !families.isEmpty else {
+            return info.notApplicable(
+                "\(Wording.logInvalid(wants)): conntrack asks for no log lines, so no syslog logger is needed; logging.log-invalid judges the setting",
+                evidence: [Source.sysctl(.logInvalid, snapshot), Source.nfLog(pf: NFProtoFamily.ipv4, snapshot)])
+        }
+        let loggers = families.map { SyslogLogger(pf: $0) }
         let modules = Set(loggers.flatMap { [SyslogLogger.mergedModule, $0.name] }).sorted()
-        let evidence = [Source.sysctl(LoggingWants.key, snapshot)]
+        let evidence = [Source.sysctl(.logInvalid, snapshot)]
             + loggers.map { Source.nfLog(pf: $0.pf, snapshot) }
             + modules.map { Source.module($0, snapshot) }
         let expected = loggers.map { "a syslog logger registered for \($0.family) (\($0.name))" }.joined(separator: " and ")
-        let context = switch wants.state {
-        case .on: "\(wants.observed) asks for INVALID packet logging"
-        case .off: "\(wants.observed): nothing asks for logging now"
-        case .unknown: "\(wants.observed), so whether logging is wanted is unknown and the IPv4 logger is checked"
-        }
+        let context = "\(Wording.logInvalid(wants)) asks for INVALID packet logging"
 
         var registered: [String] = []
         var loadable: [SyslogLogger] = []
@@ -60,19 +63,17 @@ public struct LoggingModuleCheck: Check {
         let observed = registered
             + loadGroups.map { module, loggers in
                 "\(SyslogLogger.names(loggers)) \(loggers.count == 1 ? "is" : "are") not registered; "
-                    + (wants.isWanted ? Wording.module(module, snapshot.modules.status(module)) : "not loaded; loadable with modprobe \(module) when needed")
+                    + Wording.module(module, snapshot.modules.status(module))
             }
             + SyslogLogger.byModule(unavailable, snapshot).map { module, loggers in
                 "\(SyslogLogger.names(loggers)) \(loggers.count == 1 ? "is" : "are") not registered and \(Wording.module(module, snapshot.modules.status(module)))"
             }
 
-        if !wants.isWanted || (loadable.isEmpty && unavailable.isEmpty) {
+        if loadable.isEmpty && unavailable.isEmpty {
             return info.pass(
                 observed: observed.joined(separator: "; "),
                 expected: expected,
-                explanation: unavailable.isEmpty
-                    ? "\(context); the syslog logger it needs is registered or can be loaded when needed, so binding it (logging.backend) will work."
-                    : "\(context). No syslog logger exists for \(unavailable.map(\.family).joined(separator: " and ")) on this kernel; that matters only once INVALID packet logging is wanted, and nfnetlink_log with ulogd2 can take its place.",
+                explanation: "\(context); the syslog logger it needs is registered, so binding it (logging.backend) will work.",
                 evidence: evidence)
         }
 
@@ -112,7 +113,7 @@ public struct LoggingModuleCheck: Check {
         let load = netlink.state == .available && !logger.netlinkLoggerRegistered(snapshot) ? "load it (`modprobe nfnetlink_log`), " : ""
         return .advice("""
             Use nfnetlink_log for \(logger.family) instead: \(load)bind it with \
-            `sysctl -w \(NFProto.bindingKey(logger.pf))=nfnetlink_log` and read netlink group 0 with ulogd2.
+            `sysctl -w \(SysctlKey.nfLogBinding(logger.pf))=nfnetlink_log` and read netlink group 0 with ulogd2.
             """)
     }
 }

@@ -25,9 +25,21 @@ public struct RulesBackendMixCheck: Check {
         if let finding = Rules.unreadable(info, ruleset) { return finding }
         let legacy = ruleset.ruleCount(.iptablesLegacy)
         let nft = ruleset.ruleCount(.nftables), iptNft = ruleset.ruleCount(.iptablesNft)
-        let counts = "iptables-legacy \(legacy), iptables-nft \(iptNft), nftables \(nft) rules"
+        let counts = Rules.counts(ruleset)
         let evidence = Rules.sources(ruleset)
-        guard legacy > 0 && nft + iptNft > 0 else {
+        guard legacy > 0 && nft.saturatingAdd(iptNft) > 0 else {
+            // Rules whose backend is not recorded (a sosreport's listings), or a backend not collected, leave it open.
+            let unknown = ruleset.ruleCount(.iptables)
+            if unknown > 0 || ruleset.incomplete != nil {
+                return info.skipped(
+                    "\(counts): which backend holds the rules cannot be told",
+                    explanation: """
+                        \(unknown > 0 ? "\(unknown) rules come from `iptables -nvL` listings, which do not say whether they are in x_tables (iptables-legacy) or nf_tables (iptables-nft). " : "")\
+                        \(ruleset.incomplete.map { "Not every backend was collected: \($0). " } ?? "")\
+                        On the host, `iptables-legacy-save`, `iptables-nft-save` and `nft list ruleset` tell.
+                        """,
+                    evidence: evidence)
+            }
             return info.pass(
                 observed: counts,
                 expected: "rules in x_tables (iptables-legacy) or in nf_tables (nft, iptables-nft), not both",
@@ -40,7 +52,7 @@ public struct RulesBackendMixCheck: Check {
             expected: "rules in x_tables (iptables-legacy) or in nf_tables (nft, iptables-nft), not both",
             explanation: """
                 Both backends hold rules. Packets pass through both, but `iptables` (iptables-nft) and `nft` show \
-                nothing of the \(legacy) legacy rules, and `iptables-legacy` shows nothing of the \(nft + iptNft) \
+                nothing of the \(legacy) legacy rules, and `iptables-legacy` shows nothing of the \(nft.saturatingAdd(iptNft)) \
                 nf_tables ones, so a drop, a NAT or a NOTRACK rule can act unseen. Find the program that writes \
                 the legacy rules (an old container runtime, kube-proxy or CNI image, a firewall script calling \
                 iptables-legacy) and move it, and its rules, to the nf_tables backend.

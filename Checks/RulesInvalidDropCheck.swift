@@ -23,7 +23,7 @@ public struct RulesInvalidDropCheck: Check {
 
     public init() {}
 
-    static let liberalKey = "net.netfilter.nf_conntrack_tcp_be_liberal"
+    static let liberalKey = SysctlKey.tcpBeLiberal
     /// Hooks where dropping INVALID keeps untranslated packets from the stack and from forwarding.
     static let guardingHooks: Set<String> = ["prerouting", "forward", "input"]
 
@@ -31,6 +31,7 @@ public struct RulesInvalidDropCheck: Check {
         let ruleset = snapshot.ruleset
         if let finding = Rules.unreadable(info, ruleset) { return finding }
         guard !ruleset.nat.isEmpty else {
+            if let finding = Rules.notAllCollected(info, ruleset, nothing: "no NAT rule") { return finding }
             return info.notApplicable("no NAT rules: nothing is translated, so nothing can leak untranslated",
                                       evidence: Rules.sources(ruleset))
         }
@@ -55,7 +56,7 @@ public struct RulesInvalidDropCheck: Check {
                     """,
                 evidence: evidence)
         }
-        if snapshot.sysctls.int(Self.liberalKey).value == 1 {
+        if (snapshot.sysctl(.tcpBeLiberal).value ?? 0) != 0 {
             return info.pass(
                 observed: "\(natSummary); no INVALID drop for \(unguarded.joined(separator: ", ")), but \(Self.liberalKey) = 1",
                 expected: "INVALID packets dropped for every NATed family, or liberal TCP window tracking",
@@ -66,10 +67,13 @@ public struct RulesInvalidDropCheck: Check {
                     """,
                 evidence: evidence)
         }
+        if let finding = Rules.notAllCollected(info, ruleset, nothing: "\(natSummary) and no INVALID drop for \(unguarded.joined(separator: " and "))") {
+            return finding
+        }
         return info.fail(
             .warning,
             observed: "\(natSummary); no rule drops ct state INVALID in forward or input for \(unguarded.joined(separator: " and ")); "
-                + "\(Self.liberalKey) = \(Wording.reading(snapshot.sysctls.value(Self.liberalKey)))",
+                + "\(Self.liberalKey) = \(Wording.reading(snapshot.sysctl(.tcpBeLiberal)))",
             expected: "a rule dropping ct state INVALID in forward and input for every NATed family, or \(Self.liberalKey) = 1",
             explanation: """
                 This host translates addresses, but packets that conntrack marks INVALID (out-of-window TCP \

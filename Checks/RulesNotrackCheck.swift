@@ -26,6 +26,7 @@ public struct RulesNotrackCheck: Check {
         if let finding = Rules.unreadable(info, ruleset) { return finding }
         let notracks = ruleset.notracks
         guard !notracks.isEmpty else {
+            if let finding = Rules.notAllCollected(info, ruleset, nothing: "no NOTRACK rule") { return finding }
             return info.notApplicable("no NOTRACK rules: every packet is tracked", evidence: Rules.sources(ruleset))
         }
         let oneWay = notracks.filter { !hasMirror($0, in: notracks) }

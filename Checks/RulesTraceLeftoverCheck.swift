@@ -26,6 +26,7 @@ public struct RulesTraceLeftoverCheck: Check {
         if let finding = Rules.unreadable(info, ruleset) { return finding }
         let traces = ruleset.traces
         guard !traces.isEmpty else {
+            if let finding = Rules.notAllCollected(info, ruleset, nothing: "no TRACE or meta nftrace rule") { return finding }
             return info.pass(
                 observed: "no TRACE or meta nftrace rules",
                 expected: "no trace rules outside a live investigation",

@@ -46,7 +46,7 @@ public struct SysctlPersistenceCheck: Check {
     }
 
     static func needsConntrack(_ key: String) -> Bool {
-        key.hasPrefix("net.netfilter.nf_conntrack_") || key == "net.nf_conntrack_max"
+        key.hasPrefix("net.netfilter.nf_conntrack_") || key == SysctlKey.legacyConntrackMax.name
     }
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
@@ -114,7 +114,7 @@ private struct Review {
                 missing(key, entry, snapshot)
                 continue
             }
-            evidence.append(Evidence(SysctlTable.path(of: key), Wording.reading(running.value)))
+            evidence.append(Evidence(running.source ?? SysctlTable.path(of: key), Wording.reading(running.value)))
             guard let value = running.value.value else { continue }
             if Self.words(value) == Self.words(entry.value) { equal += 1 } else { differs(key, value, entry) }
         }
@@ -155,6 +155,8 @@ private struct Review {
 
     mutating func missing(_ key: String, _ entry: PersistedSysctl, _ snapshot: HostSnapshot) {
         if SysctlPersistenceCheck.needsConntrack(key), !snapshot.modules.status("nf_conntrack").isPresent { return }
+        // Only a key this kernel lacks is stale; one it has but that is not visible here says nothing.
+        guard case .absent = snapshot.sysctlText(SysctlKey.named(key)) else { return }
         let ignored = entry.ignoreErrors ? " (its leading `-` makes systemd-sysctl ignore the failure)" : ", and systemd-sysctl reports an error at every boot"
         issues.append(Issue(
             severity: .info,
@@ -227,7 +229,7 @@ private struct Review {
                     """, scope: .persistent)]))
             return
         }
-        let key = "net.netfilter.nf_conntrack_buckets"
+        let key = SysctlKey.conntrackBuckets.name
         guard let buckets = snapshot.sysctls.value(key).value, buckets != hashsize.value,
               persisted.sysctls[key] == nil else { return }
         issues.append(Issue(

@@ -23,18 +23,16 @@ public struct TableBucketsCheck: Check {
     static let errorAbove = 16.0
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
-        let bucketsReading = snapshot.sysctls.int(TableFill.bucketsKey)
-        guard let buckets = bucketsReading.value, buckets > 0 else {
-            let problem: Reading<Int> = bucketsReading.flatMap { _ in .failed("nf_conntrack_buckets = 0") }
-            return info.unreadable(problem, what: TableFill.bucketsKey)
-        }
+        // The range of nf_conntrack_buckets starts at 1, so a 0 is an error before it could divide anything.
+        let bucketsReading = snapshot.sysctl(.conntrackBuckets)
+        guard let buckets = bucketsReading.value else { return info.unreadable(bucketsReading) }
         let fillReading = TableFill.read(snapshot)
-        guard let fill = fillReading.value else { return info.unreadable(fillReading, what: "nf_conntrack_max") }
+        guard let fill = fillReading.value else { return info.unreadable(fillReading) }
         // With no limit the chains grow with the count itself.
         let limit = fill.max > 0 ? fill.max : fill.count
         let load = 2 * Double(limit) / Double(buckets)
         let chain = Counters.reading("chaintoolong", snapshot).value
-        let evidence = [Source.sysctl(TableFill.bucketsKey, snapshot)] + fill.evidence(snapshot)
+        let evidence = [Source.sysctl(.conntrackBuckets, snapshot)] + fill.evidence(snapshot)
             + (chain != nil ? Counters.evidence(["chaintoolong"], snapshot) : [])
         let loadText = "load factor at a full table 2 × \(limit) ÷ \(buckets) = \(Self.format(load))"
         let observed = loadText + (chain.map { "; chaintoolong \($0.text)" } ?? "; chaintoolong not counted on this kernel (5.15+)")
@@ -69,16 +67,17 @@ public struct TableBucketsCheck: Check {
     }
 
     private func remediation(limit: Int, buckets: Int, _ snapshot: HostSnapshot) -> Remediation {
+        // The buckets are an int: never propose more than 2^30 (a limit bounded to 2^32 cannot push it further).
         var target = 1024
-        while target < limit { target *= 2 }
-        let here = snapshot.sysctls.entry(TableFill.bucketsKey)?.writable == false
+        while target < limit, target < TableSizing.largestPowerOfTwo { target *= 2 }
+        let here = TableFill.writableHere(.conntrackBuckets, snapshot) == false
             ? " It is read-only in this namespace: run it on the host, in the initial network namespace."
             : ""
         return Remediation(
             summary: "Grow the hash table to \(target) buckets.",
             steps: [
                 .sysctl(
-                    TableFill.bucketsKey, String(target), previous: String(buckets),
+                    .conntrackBuckets, String(target), previous: String(buckets),
                     purpose: """
                         Give every entry two slots on average (\(Wording.bytes(target * TableSizing.bucketBytes)) of \
                         buckets). Resizing rehashes every entry under a lock: do it off-peak.\(here)
@@ -91,6 +90,6 @@ public struct TableBucketsCheck: Check {
     }
 
     static func format(_ x: Double) -> String {
-        x == x.rounded() ? String(Int(x)) : String((x * 10).rounded() / 10)
+        x == x.rounded() ? Wording.whole(x).map(String.init) ?? "\(x)" : String((x * 10).rounded() / 10)
     }
 }

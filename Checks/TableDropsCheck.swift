@@ -23,7 +23,9 @@ public struct TableDropsCheck: Check {
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
         let dropReading = Counters.reading("drop", snapshot)
-        guard let drop = dropReading.value else { return info.unreadable(dropReading, what: "the drop counter") }
+        guard let drop = dropReading.value else {
+            return fromKernelLog(snapshot, counter: dropReading) ?? info.unreadable(dropReading, what: "the drop counter")
+        }
         let early = Counters.reading("early_drop", snapshot).value
         let fill = TableFill.read(snapshot).value
         let klog = KernelLogEvidence(snapshot)
@@ -46,7 +48,7 @@ public struct TableDropsCheck: Check {
                     : "The table is not full, so the drops are tracker verdicts, failed allocations or unresolvable clashes (see table.insert-failed), not a full table."
                 return info.fail(
                     full ? .critical : .error, observed: observed, expected: expected,
-                    explanation: "Conntrack dropped \(dropped) packets in the last \(Wording.seconds(Int(seconds.rounded()))). \(cause)\(logSentence)",
+                    explanation: "Conntrack dropped \(dropped) packets in the last \(Wording.seconds(seconds)). \(cause)\(logSentence)",
                     evidence: evidence, remediation: remediation(sampled: true, logRead: klog != nil))
             }
             if let evicted = early?.delta, evicted > 0 {
@@ -88,6 +90,30 @@ public struct TableDropsCheck: Check {
             observed: observed, expected: expected,
             explanation: "Conntrack has never dropped a packet or evicted an entry in this namespace.\(logSentence)",
             evidence: evidence)
+    }
+
+    /// Without the counters (a sosreport that kept none), "table full, dropping packet" lines still prove drops:
+    /// lines about this namespace, and on kernels before 6.17 the lines that name no namespace, seen from the host
+    /// (they may be any namespace's; the host's kernel log is where they were found).
+    private func fromKernelLog(_ snapshot: HostSnapshot, counter: Reading<CounterReading>) -> Finding? {
+        guard let klog = KernelLogEvidence(snapshot) else { return nil }
+        let counts = klog.tableFull(snapshot)
+        let unattributed = snapshot.host.netns.initial == false ? 0 : counts.unattributed
+        let lines = counts.thisNamespace + unattributed
+        guard lines > 0 else { return nil }
+        let last = klog.log.summary(.tableFull)?.lastSeconds.map { ", the last \(klog.ago($0))" } ?? ""
+        let whose = counts.thisNamespace > 0 ? "about this namespace" : "that name no namespace (kernels before 6.17 print none), read as the host's"
+        return info.fail(
+            .warning,
+            observed: "the drop counter \(Wording.reading(counter)); the kernel log has \(lines) \"table full, dropping packet\" line\(lines == 1 ? "" : "s") \(whose)\(last)",
+            expected: "no \"table full\" line, drop and early_drop not rising",
+            explanation: """
+                The counters could not be read, but the kernel log (\(klog.log.source)) shows the table was full \
+                and new flows were dropped: \(lines) line\(lines == 1 ? "" : "s") \(whose)\(last). Each stands for \
+                packets dropped (the kernel rate-limits the message). \(klog.tableFullSentence(counts) ?? "")
+                """,
+            evidence: klog.tableFullEvidence(counts) + Counters.evidence(["drop"], snapshot),
+            remediation: remediation(sampled: false, logRead: true))
     }
 
     private func remediation(sampled: Bool, logRead: Bool) -> Remediation {

@@ -51,7 +51,7 @@ public struct TableInsertFailedCheck: Check {
         if let delta = failed.delta, let seconds = failed.seconds {
             return info.fail(
                 .error, observed: observed, expected: expected,
-                explanation: "\(delta) new entries failed to be confirmed in the last \(Wording.seconds(Int(seconds.rounded()))). \(what)",
+                explanation: "\(delta) new entries failed to be confirmed in the last \(Wording.seconds(seconds)). \(what)",
                 evidence: evidence, remediation: remediation(sampled: true))
         }
         return info.fail(

@@ -53,7 +53,7 @@ public struct TableInvalidCheck: Check {
         if let delta = invalid.delta, let seconds = invalid.seconds {
             return info.fail(
                 .error, observed: observed, expected: expected,
-                explanation: "\(delta) packets were counted INVALID in the last \(Wording.seconds(Int(seconds.rounded()))). \(why)",
+                explanation: "\(delta) packets were counted INVALID in the last \(Wording.seconds(seconds)). \(why)",
                 evidence: evidence, remediation: remediation(sampled: true, snapshot))
         }
         return info.fail(
@@ -63,14 +63,15 @@ public struct TableInvalidCheck: Check {
     }
 
     private func remediation(sampled: Bool, _ snapshot: HostSnapshot) -> Remediation {
-        let previous = snapshot.sysctls.value(LoggingWants.key).value
+        let log = snapshot.logInvalid.value
         var steps: [RemediationStep] = []
         if !sampled {
             steps.append(Counters.confirmStep(info.id))
         }
-        if LoggingWants(snapshot).families.isEmpty || previous == "1" {
+        // Only a readable setting that does not explain TCP, UDP and SCTP is changed; an unreadable one is advice.
+        if let log, !log.explainsTransport {
             steps.append(.sysctl(
-                LoggingWants.key, "255", previous: previous,
+                .logInvalid, String(LogInvalid.allProtocols), previous: String(log.protocolNumber),
                 purpose: "Log INVALID packets of every protocol with the tracker's reason; noisy, so undo it once the cause is found."))
         }
         steps.append(.advice("A logger must be bound for the packet's family (see logging.backend), and in a container the host must allow it (logging.all-netns). Then read the reasons: `dmesg | grep nf_ct_proto_`."))
@@ -85,29 +86,40 @@ public struct TableInvalidCheck: Check {
         let evidence: [Evidence]
 
         init(_ snapshot: HostSnapshot) {
-            let wants = LoggingWants(snapshot)
-            var evidence = [Source.sysctl(LoggingWants.key, snapshot)]
-            switch wants.state {
-            case .off, .unknown:
+            let reading = snapshot.logInvalid
+            let observed = Wording.logInvalid(reading)
+            var evidence = [Source.sysctl(.logInvalid, snapshot)]
+            guard let log = reading.value else {
                 explained = false
-                summary = "\(wants.observed), so no reason is logged"
                 caveat = ""
-            case .on(let proto, let families):
-                evidence += families.map { Source.sysctl(NFProto.bindingKey($0), snapshot) }
-                let unbound = families.filter { snapshot.sysctls.value(NFProto.bindingKey($0)).value == "NONE" }
-                if proto == 1 {
+                summary = "\(observed), so whether a reason is logged is unknown"
+                self.evidence = evidence
+                return
+            }
+            let families = snapshot.loggedFamilies(log)
+            evidence += families.map { Source.sysctl(.nfLogBinding($0), snapshot) }
+            let unbound = families.filter { snapshot.sysctlText(.nfLogBinding($0)).value == "NONE" }
+            switch log.selection {
+            case .off, .untracked:
+                explained = false
+                summary = "\(observed), so no reason is logged"
+                caveat = ""
+            case .icmpOnly:
+                explained = false
+                summary = "\(observed) logs \(log.protocolName) only, not TCP or UDP"
+                caveat = ""
+            case .all, .transport:
+                if let pf = unbound.first {
                     explained = false
-                    summary = "\(wants.observed) logs ICMP only, not TCP or UDP"
-                } else if let pf = unbound.first {
-                    explained = false
-                    summary = "\(wants.observed), but \(NFProto.bindingKey(pf)) = NONE, so nothing is printed"
+                    caveat = ""
+                    summary = "\(observed), but \(SysctlKey.nfLogBinding(pf).name) = NONE, so nothing is printed"
                 } else {
                     explained = true
-                    summary = "\(wants.observed) with a logger bound"
+                    summary = "\(observed) with a logger bound"
+                    caveat = snapshot.host.netns.initial == false
+                        ? " From a container the lines reach the host's kernel log only with nf_log_all_netns = 1 on the host (logging.all-netns)."
+                        : ""
                 }
-                caveat = snapshot.host.netns.initial == false
-                    ? " From a container the lines reach the host's kernel log only with nf_log_all_netns = 1 on the host (logging.all-netns)."
-                    : ""
             }
             self.evidence = evidence
         }

@@ -70,21 +70,21 @@ public struct TableUsageCheck: Check {
     }
 
     private func remediation(_ fill: TableFill, _ snapshot: HostSnapshot) -> Remediation {
-        let buckets = snapshot.sysctls.int(TableFill.bucketsKey).value
+        let buckets = snapshot.sysctl(.conntrackBuckets).value
         let sizing = TableSizing(fill: fill, buckets: buckets, slab: snapshot.conntrackSlab)
-        let here = TableFill.maxWritableHere(snapshot) == false
+        let here = TableFill.writableHere(.conntrackMax, snapshot) == false
             ? " It is read-only in this namespace (mode 0444): run it on the host, in the initial network namespace."
             : ""
         var steps: [RemediationStep] = [
             .advice("Find what fills the table before growing it: `ctdoctor top` (states, top sources, destinations and ports)."),
             .sysctl(
-                TableFill.maxKey, String(sizing.max), previous: String(fill.max),
+                .conntrackMax, String(sizing.max), previous: String(fill.max),
                 purpose: "Raise the global limit to \(sizing.max): \(sizing.memoryText).\(here)",
                 scope: .initialNamespaceOnly),
         ]
         if let buckets, sizing.buckets > buckets {
             steps.append(.sysctl(
-                TableFill.bucketsKey, String(sizing.buckets), previous: String(buckets),
+                .conntrackBuckets, String(sizing.buckets), previous: String(buckets),
                 purpose: """
                     Grow the hash table with it, so a full table still averages chains of two. Resizing rehashes \
                     every entry under a lock: do it off-peak.

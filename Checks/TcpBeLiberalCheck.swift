@@ -20,11 +20,11 @@ public struct TcpBeLiberalCheck: Check {
 
     public init() {}
 
-    static let key = "net.netfilter.nf_conntrack_tcp_be_liberal"
+    static let key = SysctlKey.tcpBeLiberal
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
-        let reading = snapshot.sysctls.int(Self.key)
-        guard let value = reading.value else { return info.unreadable(reading, what: Self.key) }
+        let reading = snapshot.sysctl(Self.key)
+        guard let value = reading.value else { return info.unreadable(reading) }
         let invalid = Counters.total("invalid", snapshot)
         let evidence = [Source.sysctl(Self.key, snapshot), Source.counter("invalid", snapshot)]
 

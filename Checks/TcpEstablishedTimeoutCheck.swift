@@ -22,7 +22,7 @@ public struct TcpEstablishedTimeoutCheck: Check {
 
     public init() {}
 
-    static let key = "net.netfilter.nf_conntrack_tcp_timeout_established"
+    static let key = SysctlKey.tcpTimeoutEstablished
     /// With a table dump, ESTABLISHED entries below this share of it do not make the timeout the culprit.
     static let establishedShare = 0.5
     /// What kube-proxy sets: one day.
@@ -41,8 +41,8 @@ public struct TcpEstablishedTimeoutCheck: Check {
     }
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
-        let reading = snapshot.sysctls.int(Self.key)
-        guard let timeout = reading.value else { return info.unreadable(reading, what: Self.key) }
+        let reading = snapshot.sysctl(Self.key)
+        guard let timeout = reading.value else { return info.unreadable(reading) }
         let fill = fill(snapshot)
         let states = States(snapshot)
         var evidence = [Source.sysctl(Self.key, snapshot)] + (TableFill.read(snapshot).value?.evidence(snapshot) ?? [])
@@ -149,10 +149,13 @@ public struct TcpEstablishedTimeoutCheck: Check {
         let idleKnown: Bool
 
         init?(_ snapshot: HostSnapshot) {
+            // A count outside 0…entries (a snapshot file says so) makes no share.
             guard let summary = snapshot.tableSummary.value, summary.entries > 0 else { return nil }
-            established = summary.tcpStates["ESTABLISHED"] ?? 0
+            let count = summary.tcpStates["ESTABLISHED"] ?? 0
+            guard (0...summary.entries).contains(count) else { return nil }
+            established = count
             entries = summary.entries
-            idleOverAnHour = summary.establishedIdle.map { $0.total - $0.count(atMost: 3600) }
+            idleOverAnHour = summary.establishedIdle.map { Swift.max(0, $0.total.saturatingSubtract($0.count(atMost: 3600))) }
             idleKnown = summary.establishedIdleBoundedByAge == true
         }
 

@@ -19,14 +19,14 @@ public struct TcpLooseCheck: Check {
 
     public init() {}
 
-    static let key = "net.netfilter.nf_conntrack_tcp_loose"
+    static let key = SysctlKey.tcpLoose
 
     public func evaluate(_ snapshot: HostSnapshot) -> Finding {
-        let reading = snapshot.sysctls.int(Self.key)
-        guard let value = reading.value else { return info.unreadable(reading, what: Self.key) }
+        let reading = snapshot.sysctl(Self.key)
+        guard let value = reading.value else { return info.unreadable(reading) }
         let evidence = [Source.sysctl(Self.key, snapshot)]
 
-        guard value < 1 else {
+        guard value == 0 else {
             return info.pass(
                 observed: "\(Self.key) = \(value) (mid-stream pickup on)",
                 expected: "1 (the default), unless strict pickup is a deliberate policy",

@@ -8,16 +8,18 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <linux/netlink.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
-/* Macros Swift cannot import. */
-static inline uint16_t ctd_nfnl_msg_type(uint8_t subsys, uint8_t msg) { return (uint16_t)((subsys << 8) | msg); }
-static inline int ctd_mnl_cb_stop(void) { return MNL_CB_STOP; }
-static inline int ctd_mnl_cb_ok(void) { return MNL_CB_OK; }
-static inline int ctd_mnl_cb_error(void) { return MNL_CB_ERROR; }
+/* NFNL_SUBSYS_ID and NFNL_MSG_TYPE are macros Swift cannot import. */
+static inline uint8_t ctd_nfnl_subsys_id(uint16_t type) { return (uint8_t)NFNL_SUBSYS_ID(type); }
+static inline uint8_t ctd_nfnl_msg_type(uint16_t type) { return (uint8_t)NFNL_MSG_TYPE(type); }
 
 /* setns(fd, CLONE_NEWNET) for this thread; glibc declares setns only with _GNU_SOURCE. */
 static inline int ctd_setns_net(int fd) { return (int)syscall(SYS_setns, fd, CLONE_NEWNET); }
@@ -25,9 +27,10 @@ static inline int ctd_setns_net(int fd) { return (int)syscall(SYS_setns, fd, CLO
 /* Whether the caller is the thread group leader (gettid() == getpid()); glibc declares gettid only with _GNU_SOURCE. */
 static inline int ctd_is_main_thread(void) { return syscall(SYS_gettid) == getpid(); }
 
-/* An nfnetlink request: netlink header, then the nfgenmsg header (family, version 0, res_id 0). */
+/* An nfnetlink request: netlink header, then the nfgenmsg header (family, version 0, res_id in network order,
+ * e.g. the nfnetlink_log group). */
 static inline struct nlmsghdr *ctd_nfnl_request(void *buf, uint8_t subsys, uint8_t msg, uint16_t flags,
-                                                uint8_t family, uint32_t seq)
+                                                uint8_t family, uint16_t res_id, uint32_t seq)
 {
     struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
     nlh->nlmsg_type = (uint16_t)((subsys << 8) | msg);
@@ -36,7 +39,7 @@ static inline struct nlmsghdr *ctd_nfnl_request(void *buf, uint8_t subsys, uint8
     struct nfgenmsg *nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
     nfh->nfgen_family = family;
     nfh->version = NFNETLINK_V0;
-    nfh->res_id = 0;
+    nfh->res_id = htons(res_id);
     return nlh;
 }
 

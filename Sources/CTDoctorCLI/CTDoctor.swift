@@ -23,7 +23,7 @@ public struct CTDoctor: ParsableCommand {
                  or --skip left no check
             """,
         version: CTDoctorVersion.current,
-        subcommands: [CheckCommand.self, FixCommand.self, TopCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],
+        subcommands: [CheckCommand.self, FixCommand.self, WizardCommand.self, TopCommand.self, WatchCommand.self, ChecksCommand.self, ExplainCommand.self, SnapshotCommand.self],
         defaultSubcommand: CheckCommand.self
     )
 
@@ -36,18 +36,18 @@ public enum CTDoctorCLI {
         do {
             var command = try CTDoctor.parseAsRoot(arguments)
             try command.run()
-            exit(0)
+            finish(0)
         } catch let error as InputError {
             printError("ctdoctor: \(error.message)")
             exit(Gate.Outcome.usageError.rawValue)
         } catch let code as ExitCode {
-            exit(code.rawValue)
+            finish(code.rawValue)
         } catch {
             let code = CTDoctor.exitCode(for: error)
             let message = CTDoctor.fullMessage(for: error)
             if code == .success {
                 print(message)
-                exit(0)
+                finish(0)
             }
             printError(message)
             // Argument-parser reports usage errors as 64 (EX_USAGE); ctdoctor documents 2.
@@ -55,9 +55,22 @@ public enum CTDoctorCLI {
         }
     }
 
+    /// Exits with `status`, unless what was printed cannot be written out: then the output is lost, which is an
+    /// error (2) whatever the command found.
+    static func finish(_ status: Int32) -> Never {
+        do {
+            try StandardOutput.flush()
+        } catch {
+            printError("ctdoctor: \(error.message)")
+            exit(status == Gate.Outcome.couldNotRun.rawValue ? status : Gate.Outcome.usageError.rawValue)
+        }
+        exit(status)
+    }
+
     /// One message on stderr; host text in it (a file name, a key from a policy file) is neutralised.
     static func printError(_ text: String) {
         let safe = Neutralise.text(text)
-        FileHandle.standardError.write(Data((safe.hasSuffix("\n") ? safe : safe + "\n").utf8))
+        // Nowhere left to report a failure to write standard error.
+        _ = Descriptor.writeAll(STDERR_FILENO, safe.hasSuffix("\n") ? safe : safe + "\n")
     }
 }

@@ -29,7 +29,9 @@ struct CheckCommand: ParsableCommand {
             throw ValidationError("--snapshot cannot be used with --root or --sos")
         }
         if collection.isSet && (snapshot != nil || source.isCopy) {
-            throw ValidationError("\(collection.flags) cannot be used with --snapshot or --root: they need the running kernel")
+            // Name the flag given: a sosreport user reads "--sos", not "--root" (issue 13 defect 10).
+            let offline = snapshot != nil ? "--snapshot" : source.sos != nil ? "--sos" : "--root"
+            throw ValidationError("\(collection.flags) cannot be used with \(offline): \(collection.flags == "--deep" ? "it reads" : "they need") the running kernel, not a copy")
         }
         if snapshot != nil && source.netns != nil {
             throw ValidationError("--snapshot and --netns cannot be used together: a snapshot already names its namespace")
@@ -57,15 +59,17 @@ struct CheckCommand: ParsableCommand {
         var checked: [(report: Report, snapshot: HostSnapshot)]
         if allNetns {
             checked = try NetworkNamespaces.forEach(NetworkNamespaces.all()) { ref throws(InputError) in
-                var snap = try source.takeSnapshot(collection)
+                var snap = try source.open().takeSnapshot(collection)
                 snap.host.netns.found = ref.found
                 return (report(snap), snap)
             }
+            // The initial namespace's nf_log_all_netns decides for the others: judge them with it.
+            checked = HostSnapshot.sharingInitialNamespaceKeys(checked.map(\.snapshot)).map { (report($0), $0) }
         } else if let snapshot {
             let snap = try SnapshotFile.load(snapshot)
             checked = [(report(snap), snap)]
         } else {
-            let snap = try source.takeSnapshot(collection)
+            let snap = try source.open().takeSnapshot(collection)
             checked = [(report(snap), snap)]
             if source.sos != nil { checked[0].report.unfilled = Coverage.unfilled(snap) }
         }

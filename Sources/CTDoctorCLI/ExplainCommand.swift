@@ -9,14 +9,23 @@ struct ExplainCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("A check id, as `ctdoctor checks` lists them.", valueName: "id"))
     var id: String
 
+    @OptionGroup var policy: PolicyOption
+
     func run() throws {
-        guard let info = Catalog.all.map(\.info).first(where: { $0.id == id }) else {
+        let loaded = try policy.load(knownChecks: Catalog.all)
+        let infos = Catalog.all.map(\.info) + (loaded.map(PolicyEvaluator.checkInfos) ?? [])
+        guard let info = infos.first(where: { $0.id == id }) else {
+            if let family = PolicyEvaluator.families.first(where: { id.hasPrefix($0.pattern.prefix { $0 != "<" }) }) {
+                print("\(id) — a site policy check: \(family.meaning).\n\nIt exists only with the --policy file that names it; "
+                    + "`ctdoctor explain \(id) --policy FILE` shows where that file sets it.")
+                return
+            }
             throw InputError("explain: unknown check id '\(id)' (`ctdoctor checks` lists them)")
         }
         var out = ["\(info.id) — \(info.title)", "weight \(info.weight)", "", info.rationale]
         if !info.references.isEmpty {
             out += ["", "References:"] + info.references.map { "  \($0)" }
         }
-        print(out.joined(separator: "\n"))
+        try StandardOutput.write(out.joined(separator: "\n") + "\n")
     }
 }

@@ -27,6 +27,8 @@ struct FixCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Fix only these checks.", valueName: "id"))
     var only: [String] = []
 
+    @OptionGroup var policy: PolicyOption
+
     @Flag(name: .long, help: "Include steps marked disruptive (otherwise they are left commented out).")
     var includeDisruptive = false
 
@@ -60,41 +62,37 @@ struct FixCommand: ParsableCommand {
     }
 
     func run() throws {
-        let host = try source.hostRoot()
-        if undo { return try runUndo(host) }
+        let opened = try source.open()
+        let session = FixSession(source: opened, log: { say("  " + $0) })
+        // One changer per namespace: taken before the snapshot, so a run that waited plans from what the other left.
+        let lock = apply || undo
+            ? try session.lock(fallbackFolder: (journal ?? undoJournal).flatMap { $0 == "-" ? nil : OutputFile.folder(of: $0) },
+                               waiting: { CTDoctorCLI.printError("ctdoctor: \($0)") })
+            : nil
+        defer { lock?.release() }
+        if undo { return try runUndo(session) }
+        let loadedPolicy = try policy.load(knownChecks: Catalog.all)
         let ids = SelectionOptions.split(only)
-        if let unknown = CheckEngine.unknownIDs(ids, in: Catalog.all).first {
+        let known = Set(Catalog.all.map(\.info.id) + (loadedPolicy.map(PolicyEvaluator.checkInfos) ?? []).map(\.id))
+        if let unknown = ids.first(where: { !known.contains($0) }) {
             throw InputError("--only: unknown check id '\(unknown)' (`ctdoctor checks` lists them)")
         }
-        let snap = try snapshot.map { path throws(InputError) in try SnapshotFile.load(path) } ?? source.takeSnapshot()
-        let findings = CheckEngine.run(Catalog.all, on: snap)
+        let snap = try snapshot.map { path throws(InputError) in try SnapshotFile.load(path) } ?? opened.takeSnapshot()
+        let findings = Self.findings(snap, policy: loadedPolicy)
         let inScope = findings.filter { ids.isEmpty || ids.contains($0.id) }
         // A check that could not read its data may need fixing too: the plan cannot say, so `fix` says so.
         let unjudged = inScope.filter { $0.status == .skipped || $0.status == .error }
         let unjudgedNote = unjudged.isEmpty ? nil : Self.describe(unjudged: unjudged)
         let nothingJudged = !Gate.reachedAVerdict(inScope)
-        var plan = FixPlan(findings: findings, only: ids.isEmpty ? nil : Set(ids),
-                           includeDisruptive: includeDisruptive, initialNamespace: snap.host.netns.initial)
-        var warnings: [String] = []
-        if persist {
-            guard snap.host.netns.initial != false else {
-                throw InputError("""
-                    --persist: sysctl.d is applied to the initial network namespace at boot, and this is another one \
-                    (\(Self.describe(snap.host.netns))); set this namespace's values through its container runtime
-                    """)
-            }
-            let boot = PersistPlan(for: plan, snapshot: snap)
-            for item in boot.steps where !plan.steps.contains(where: { $0.step.action == item.step.action }) {
-                plan.steps.append(item)
-            }
-            warnings = boot.warnings
-        }
+        let (plan, warnings) = try FixSession.plan(
+            findings: findings, snapshot: snap, only: ids.isEmpty ? nil : Set(ids),
+            includeDisruptive: includeDisruptive, persist: persist)
         guard apply else {
             let header = FixScript.Header(
                 hostname: snap.host.hostname.value ?? "?", kernel: snap.host.kernelRelease.value ?? "?",
-                netns: Self.describe(snap.host.netns), time: snap.takenAt)
+                netns: FixSession.describe(snap.host.netns), time: snap.takenAt)
             let script = Neutralise.text(FixScript.render(plan, header: header, warnings: warnings + [unjudgedNote].compactMap { $0 }))
-            if let output { try OutputFile.write(script, to: output) } else { say(script, terminator: "") }
+            if let output { try OutputFile.write(script, to: output) } else { try StandardOutput.write(script) }
             if let unjudgedNote { CTDoctorCLI.printError("ctdoctor: \(unjudgedNote)") }
             if nothingJudged { throw ExitCode(Gate.Outcome.couldNotRun.rawValue) }
             return
@@ -102,27 +100,33 @@ struct FixCommand: ParsableCommand {
         if let unjudgedNote { CTDoctorCLI.printError("ctdoctor: \(unjudgedNote)") }
         if nothingJudged && plan.steps.isEmpty { throw ExitCode(Gate.Outcome.couldNotRun.rawValue) }
         for warning in warnings { CTDoctorCLI.printError("warning: \(warning)") }
-        try runApply(plan, snapshot: snap, host: host)
+        try runApply(plan, snapshot: snap, session: session, source: opened, policy: loadedPolicy)
     }
 
-    private func runApply(_ plan: FixPlan, snapshot snap: HostSnapshot, host: HostRoot) throws {
-        let interactive = isatty(STDIN_FILENO) == 1
-        guard yes || interactive else {
+    static func describe(unjudged: [Finding]) -> String {
+        "\(unjudged.count) check(s) could not be judged, so this plan cannot fix them: "
+            + unjudged.map { "\($0.id) (\($0.status.rawValue): \($0.observed))" }.joined(separator: "; ")
+    }
+
+    /// The built-in findings, and with --policy the policy's own checks (with their fixes) on top.
+    static func findings(_ snap: HostSnapshot, policy: Policy?) -> [Finding] {
+        let builtIn = CheckEngine.run(Catalog.all, on: snap)
+        guard let policy else { return builtIn }
+        return PolicyEvaluator.evaluate(policy, snapshot: snap, findings: builtIn, today: Clock.todayUTC())
+    }
+
+    private func runApply(_ plan: FixPlan, snapshot snap: HostSnapshot, session: FixSession, source opened: HostSource, policy: Policy?) throws {
+        guard yes || isatty(STDIN_FILENO) == 1 else {
             throw InputError("--apply: no terminal to confirm each step on; add --yes to apply without asking")
         }
-        if host.isLive, let checked = snap.host.netns.inode.value, let now = HostIdentityProbe.currentNetnsInode(), checked != now {
-            throw InputError("--apply: this process is in network namespace \(now), but the check read \(checked); refusing")
-        }
+        try session.guardApply(snap)
         if plan.steps.isEmpty {
             say("Nothing to apply." + (plan.held.isEmpty ? "" : " \(plan.held.count) step(s) held back: see `ctdoctor fix`."))
             return
         }
-        let path = try journal ?? Self.defaultJournalPath(host: host, netns: snap.host.netns.inode.value, time: snap.takenAt)
-        var record = Journal(createdAt: snap.takenAt, hostname: snap.host.hostname.value, netnsInode: snap.host.netns.inode.value)
-        let runner: any CommandRunner = host.isLive ? SystemCommandRunner() : RecordedCommandRunner()
-        let applier = Applier(host: host, runner: runner, journalPath: path, log: { say("  " + $0) })
+        let path = try journal ?? session.defaultJournalPath(netns: snap.host.netns.inode.value, time: snap.takenAt)
         say("Journal: \(path)")
-        let outcome = try applier.apply(plan, journal: &record) { item, index, total in
+        let outcome = try session.apply(plan, snapshot: snap, journalPath: path) { item, index, total in
             say("\nStep \(index)/\(total) [\(item.checkID)] \(item.step.purpose)")
             say("  " + FixScript.line(for: item.step))
             guard !yes else { return .yes }
@@ -131,6 +135,7 @@ struct FixCommand: ParsableCommand {
         say("")
         if let failure = outcome.failure {
             say("FAILED: \(failure)")
+            if let problem = outcome.journalProblem { say("The journal could not be brought up to date: \(problem)") }
             if outcome.rolledBack == true {
                 say("Every change made before it was put back (journal: \(path)).")
                 throw ExitCode(1)
@@ -139,26 +144,17 @@ struct FixCommand: ParsableCommand {
             throw ExitCode(3)
         }
         say("Applied \(outcome.applied) step(s)\(outcome.declined > 0 ? ", declined \(outcome.declined)" : ""). Undo with: ctdoctor fix --undo \(ShellQuote.quote(path))")
-        let after = CheckEngine.run(Catalog.all, on: try source.takeSnapshot())
-        let fixed = Set(plan.steps.map(\.checkID)).sorted()
-        for id in fixed {
-            say("  \(id): \(after.first { $0.id == id }?.status.rawValue ?? "?") now")
+        let after = Self.findings(opened.takeSnapshot(), policy: policy)
+        for (id, status) in FixSession.recheck(plan, findings: after) {
+            say("  \(id): \(status?.rawValue ?? "?") now")
         }
     }
 
-    private func runUndo(_ host: HostRoot) throws {
-        let folder = Self.journalFolder(host)
-        guard let path = undoJournal ?? journal ?? Journal.newest(in: folder) else {
-            throw InputError("--undo: no journal given and none in \(folder)")
-        }
-        var record = try Journal.load(path)
-        if host.isLive, let recorded = record.netnsInode, let now = HostIdentityProbe.currentNetnsInode(), recorded != now {
-            throw InputError("--undo \(path): recorded in network namespace \(recorded), this is \(now); run it there (ip netns exec …)")
-        }
-        let runner: any CommandRunner = host.isLive ? SystemCommandRunner() : RecordedCommandRunner()
-        let applier = Applier(host: host, runner: runner, journalPath: path, log: { say("  " + $0) })
-        say("Undoing \(path)")
-        guard try applier.undo(&record) else {
+    private func runUndo(_ session: FixSession) throws {
+        let path = try session.undoJournalPath(undoJournal ?? journal)
+        var record = try session.loadForUndo(path)
+        say("Undoing \(path == "-" ? "the journal on standard input" : path)")
+        guard try session.undo(&record, journalPath: path) else {
             say("Some changes could NOT be put back; see the journal.")
             throw ExitCode(3)
         }
@@ -167,7 +163,7 @@ struct FixCommand: ParsableCommand {
 
     static func ask() -> Applier.Decision {
         while true {
-            print("Apply? [y]es / [n]o / [a]ll / [q]uit: ", terminator: "")
+            say("Apply? [y]es / [n]o / [a]ll / [q]uit: ", terminator: "")
             FileHandle.standardOutput.synchronizeFile()
             guard let line = readLine() else { return .quit }
             switch line.trimmingWhitespace().lowercased() {
@@ -177,32 +173,6 @@ struct FixCommand: ParsableCommand {
             case "q", "quit": return .quit
             default: continue
             }
-        }
-    }
-
-    static func journalFolder(_ host: HostRoot) -> String { host.resolve("/var/lib/ctdoctor") }
-
-    static func defaultJournalPath(host: HostRoot, netns: UInt64?, time: String) throws(InputError) -> String {
-        let folder = journalFolder(host)
-        if mkdir(folder, 0o700) != 0 && errno != EEXIST {
-            throw InputError("journal folder \(folder): cannot create: \(String(cString: strerror(errno))); give --journal FILE")
-        }
-        let stamp = time.filter { $0.isNumber }
-        return "\(folder)/journal-\(stamp)-\(netns.map(String.init) ?? "netns").json"
-    }
-
-    /// "2 check(s) could not be judged, so this plan cannot fix them: ctnetlink.available (skipped: …); …".
-    static func describe(unjudged: [Finding]) -> String {
-        "\(unjudged.count) check(s) could not be judged, so this plan cannot fix them: "
-            + unjudged.map { "\($0.id) (\($0.status.rawValue): \($0.observed))" }.joined(separator: "; ")
-    }
-
-    static func describe(_ ns: NetnsIdentity) -> String {
-        let inode = ns.inode.value.map(String.init) ?? "unknown"
-        switch ns.initial {
-        case true?: return "\(inode) (initial)"
-        case false?: return "\(inode) (not initial\(ns.name.map { ", /run/netns/\($0)" } ?? ""))"
-        case nil: return inode
         }
     }
 }

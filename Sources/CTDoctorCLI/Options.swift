@@ -39,45 +39,21 @@ struct SourceOptions: ParsableArguments {
     /// A copied tree is read: --root or --sos.
     var isCopy: Bool { root != nil || sos != nil }
 
-    /// The root folder, checked: it must exist and be a directory (a sosreport: one with sos_commands). With
-    /// `--netns`, ctdoctor moves into that namespace first, so every later read of the live host is that namespace's.
-    func hostRoot() throws(InputError) -> HostRoot {
-        if let netns { try NetworkNamespaces.enter(try NetworkNamespaces.resolve(netns)) }
-        if let sos {
-            let host = try Self.folder(sos, flag: "--sos")
-            guard host.isDirectory("/sos_commands") else {
-                throw InputError("--sos \(sos): not an unpacked sosreport (it has no sos_commands folder)")
-            }
-            return host
-        }
-        guard let root else { return HostRoot("/") }
-        return try Self.folder(root, flag: "--root")
+    /// The source, opened once per command: folders checked, `--netns` entered.
+    func open() throws(InputError) -> HostSource {
+        try HostSource.open(root: root, sos: sos, netns: netns)
     }
+}
 
-    static func folder(_ root: String, flag: String) throws(InputError) -> HostRoot {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {
-            throw InputError("\(flag) \(root): no such directory")
-        }
-        guard isDir.boolValue else { throw InputError("\(flag) \(root): not a directory") }
-        return HostRoot(root)
-    }
-
-    func takeSnapshot(_ collection: CollectionOptions) throws(InputError) -> HostSnapshot {
-        try takeSnapshot(sample: collection.sample, deep: collection.deep)
+extension HostSource {
+    func takeSnapshot(_ collection: CollectionOptions) -> HostSnapshot {
+        takeSnapshot(sample: collection.sample, deep: collection.deep)
     }
 
     /// An instant snapshot by default; a parsed CollectionOptions is needed for more, since an unparsed one cannot be read.
-    func takeSnapshot(sample: Double = 0, deep: Bool = false) throws(InputError) -> HostSnapshot {
-        let host = try hostRoot()
-        let runner: any CommandRunner = host.isLive ? SystemCommandRunner() : RecordedCommandRunner()
-        let context = ProbeContext(
-            host: host, runner: runner, toolVersion: CTDoctorVersion.current, now: Clock.nowISO8601(),
-            sampleSeconds: sample, deep: deep, dumpProgress: Progress.reporter())
+    func takeSnapshot(sample: Double = 0, deep: Bool = false) -> HostSnapshot {
         defer { if deep { Progress.clear() } }
-        var snapshot = SnapshotTaker.take(context)
-        if let netns { snapshot.host.netns.found = try NetworkNamespaces.resolve(netns).found }
-        return snapshot
+        return takeSnapshot(now: Clock.nowISO8601(), sample: sample, deep: deep, progress: Progress.reporter())
     }
 }
 
@@ -121,17 +97,11 @@ struct OutputOptions: ParsableArguments {
         if let output {
             try OutputFile.write(text, to: output)
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            try StandardOutput.write(text)
         }
     }
 
-    var palette: Palette {
-        let enabled = Palette.decide(
-            noColorFlag: noColor || output != nil,
-            isTerminal: isatty(STDOUT_FILENO) == 1,
-            environment: ProcessInfo.processInfo.environment)
-        return Palette(enabled: enabled)
-    }
+    var palette: Palette { Palette.forStandardOutput(noColorFlag: noColor || output != nil) }
 }
 
 struct SelectionOptions: ParsableArguments {
@@ -169,10 +139,7 @@ struct GateOptions: ParsableArguments {
         }
     }
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A site policy (YAML): expected net.netfilter values and modules, required checks, severities, waivers.",
-        valueName: "file"))
-    var policy: String?
+    @OptionGroup var policy: PolicyOption
 
     @Option(name: .long, help: ArgumentHelp(
         "An earlier JSON report: checks already failing in it do not trip --fail-on; only new failures do.",
@@ -184,8 +151,20 @@ struct GateOptions: ParsableArguments {
         Gate(failOn: failOn, minScore: minScore, baseline: try baseline.map { path throws(InputError) in try Baseline.load(path) } ?? [])
     }
 
-    /// The policy file, parsed; nil without --policy.
     func loadPolicy(knownChecks: [any Check]) throws(InputError) -> Policy? {
+        try policy.load(knownChecks: knownChecks)
+    }
+}
+
+/// `--policy FILE`, for the commands that judge (`check`, `fix`) and those that list checks (`checks`, `explain`).
+struct PolicyOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A site policy (YAML): expected net.netfilter values and modules, required checks, severities, waivers.",
+        valueName: "file"))
+    var policy: String?
+
+    /// The policy file, parsed; nil without --policy.
+    func load(knownChecks: [any Check]) throws(InputError) -> Policy? {
         guard let policy else { return nil }
         let raw = try InputFiles.read(policy, flag: "--policy", limit: .policy)
         do {

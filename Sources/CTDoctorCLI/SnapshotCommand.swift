@@ -20,11 +20,11 @@ struct SnapshotCommand: ParsableCommand {
     }
 
     func run() throws {
-        let text = try JSONReporter.encode(try source.takeSnapshot(collection))
+        let text = try JSONReporter.encode(try source.open().takeSnapshot(collection))
         if let output {
             try OutputFile.write(text, to: output)
         } else {
-            print(text, terminator: "")
+            try StandardOutput.write(text)
         }
     }
 }

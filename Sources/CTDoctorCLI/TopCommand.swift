@@ -34,7 +34,7 @@ struct TopCommand: ParsableCommand {
             host: HostRoot("/"), runner: SystemCommandRunner(), toolVersion: CTDoctorVersion.current,
             now: Clock.nowISO8601(), deep: true, dumpProgress: Progress.reporter())
         var snapshot = SnapshotTaker.take(context, probes: [HostIdentityProbe(), SysctlProbe()])
-        let timeout = snapshot.sysctls.int("net.netfilter.nf_conntrack_tcp_timeout_established").value
+        let timeout = snapshot.sysctl(.tcpTimeoutEstablished).value
         snapshot.tableSummary = TableScan.run(topK: limit, establishedTimeout: timeout, progress: context.dumpProgress)
         Progress.clear()
         guard let summary = snapshot.tableSummary.value else {
@@ -46,12 +46,9 @@ struct TopCommand: ParsableCommand {
         switch format {
         case .json: text = try JSONReporter.encode(report)
         case .text:
-            let colour = Palette.decide(
-                noColorFlag: noColor || output != nil, isTerminal: isatty(STDOUT_FILENO) == 1,
-                environment: ProcessInfo.processInfo.environment)
-            text = TableReporter(palette: Palette(enabled: colour)).render(report)
+            text = TableReporter(palette: Palette.forStandardOutput(noColorFlag: noColor || output != nil)).render(report)
         }
-        if let output { try OutputFile.write(text, to: output) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
+        if let output { try OutputFile.write(text, to: output) } else { try StandardOutput.write(text) }
     }
 }
 

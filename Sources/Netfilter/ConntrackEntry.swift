@@ -70,16 +70,83 @@ public struct HelperName: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The facts of one conntrack entry a summary needs. Plain values only, so passing one around is a copy.
+/// One direction of a conntrack entry: addresses and the protocol's identifying fields.
+public struct ConntrackTuple: Sendable, Equatable {
+    public var source: IPAddress
+    public var destination: IPAddress
+    /// TCP, UDP, SCTP, DCCP, UDP-Lite ports.
+    public var sourcePort: UInt16?
+    public var destinationPort: UInt16?
+    /// ICMP / ICMPv6 type, code and identifier.
+    public var icmpType: UInt8?
+    public var icmpCode: UInt8?
+    public var icmpID: UInt16?
+
+    public init(
+        source: IPAddress, destination: IPAddress, sourcePort: UInt16? = nil, destinationPort: UInt16? = nil,
+        icmpType: UInt8? = nil, icmpCode: UInt8? = nil, icmpID: UInt16? = nil
+    ) {
+        self.source = source
+        self.destination = destination
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        self.icmpType = icmpType
+        self.icmpCode = icmpCode
+        self.icmpID = icmpID
+    }
+}
+
+/// Packet and byte counters of both directions (CTA_COUNTERS_ORIG / _REPLY); only with nf_conntrack_acct = 1.
+public struct ConntrackCounters: Sendable, Equatable {
+    public var originalPackets: UInt64 = 0
+    public var originalBytes: UInt64 = 0
+    public var replyPackets: UInt64 = 0
+    public var replyBytes: UInt64 = 0
+
+    public init(originalPackets: UInt64 = 0, originalBytes: UInt64 = 0, replyPackets: UInt64 = 0, replyBytes: UInt64 = 0) {
+        self.originalPackets = originalPackets
+        self.originalBytes = originalBytes
+        self.replyPackets = replyPackets
+        self.replyBytes = replyBytes
+    }
+}
+
+/// Connection labels (CTA_LABELS, `ct label`): up to 128 bits, as the kernel's bitmap of unsigned longs.
+public struct ConntrackLabels: Hashable, Sendable {
+    public var words: (UInt64, UInt64)
+
+    public init(words: (UInt64, UInt64)) {
+        self.words = words
+    }
+
+    /// The bitmap as sent: host-order longs, bit N of the label set at bit N % 64 of word N / 64.
+    init(_ payload: UnsafeRawPointer, _ size: Int) {
+        var value: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(start: payload, count: min(size, 16))) }
+        words = value
+    }
+
+    /// The numbers of the labels set, ascending.
+    public var bits: [Int] {
+        (0..<128).filter { ($0 < 64 ? words.0 >> UInt64($0) : words.1 >> UInt64($0 - 64)) & 1 == 1 }
+    }
+
+    public static func == (a: Self, b: Self) -> Bool { a.words == b.words }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+    }
+}
+
+/// The facts of one conntrack entry. Plain values only, so passing one around is a copy.
 public struct ConntrackEntry: Sendable {
     /// AF_INET (2) or AF_INET6 (10).
     public var family: UInt8
     /// IPPROTO_* of the original direction.
     public var l4proto: UInt8
-    public var source: IPAddress
-    public var destination: IPAddress
-    public var sourcePort: UInt16?
-    public var destinationPort: UInt16?
+    public var original: ConntrackTuple
+    public var reply: ConntrackTuple?
     /// TCP_CONNTRACK_* for TCP entries.
     public var tcpState: UInt8?
     /// IPS_* bits.
@@ -89,16 +156,35 @@ public struct ConntrackEntry: Sendable {
     public var mark: UInt32?
     public var zone: UInt16?
     public var helper: HelperName?
+    public var labels: ConntrackLabels?
+    public var counters: ConntrackCounters?
     /// CTA_TIMESTAMP start in nanoseconds of the real-time clock; only with nf_conntrack_timestamp = 1.
     public var startNanoseconds: UInt64?
     public var id: UInt32?
 
-    public static let seenReplyBit: UInt32 = 1 << 1
-    public static let assuredBit: UInt32 = 1 << 2
+    public static let seenReplyBit = UInt32(IPS_SEEN_REPLY.rawValue)
+    public static let assuredBit = UInt32(IPS_ASSURED.rawValue)
 
     public var isAssured: Bool { status & Self.assuredBit != 0 }
     /// No packet seen in the reply direction: `conntrack -L` prints [UNREPLIED].
     public var isUnreplied: Bool { status & Self.seenReplyBit == 0 }
+
+    public var source: IPAddress {
+        get { original.source }
+        set { original.source = newValue }
+    }
+    public var destination: IPAddress {
+        get { original.destination }
+        set { original.destination = newValue }
+    }
+    public var sourcePort: UInt16? {
+        get { original.sourcePort }
+        set { original.sourcePort = newValue }
+    }
+    public var destinationPort: UInt16? {
+        get { original.destinationPort }
+        set { original.destinationPort = newValue }
+    }
 
     public init(
         family: UInt8, l4proto: UInt8, source: IPAddress, destination: IPAddress, sourcePort: UInt16? = nil,
@@ -108,10 +194,8 @@ public struct ConntrackEntry: Sendable {
     ) {
         self.family = family
         self.l4proto = l4proto
-        self.source = source
-        self.destination = destination
-        self.sourcePort = sourcePort
-        self.destinationPort = destinationPort
+        self.original = ConntrackTuple(
+            source: source, destination: destination, sourcePort: sourcePort, destinationPort: destinationPort)
         self.tcpState = tcpState
         self.status = status
         self.timeout = timeout
@@ -133,73 +217,112 @@ public struct ConntrackEntry: Sendable {
     }
 
     public static func protocolName(_ number: UInt8) -> String {
-        switch number {
-        case 1: "icmp"
-        case 2: "igmp"
-        case 6: "tcp"
-        case 17: "udp"
-        case 33: "dccp"
-        case 47: "gre"
-        case 58: "icmpv6"
-        case 132: "sctp"
-        case 136: "udplite"
+        switch Int(number) {
+        case IPPROTO_ICMP: "icmp"
+        case IPPROTO_IGMP: "igmp"
+        case IPPROTO_TCP: "tcp"
+        case IPPROTO_UDP: "udp"
+        case IPPROTO_DCCP: "dccp"
+        case IPPROTO_GRE: "gre"
+        case IPPROTO_ICMPV6: "icmpv6"
+        case IPPROTO_SCTP: "sctp"
+        case IPPROTO_UDPLITE: "udplite"
         default: "proto\(number)"
         }
     }
 }
 
-/// Reads one ctnetlink reply message straight into a `ConntrackEntry`: only the attributes a summary needs, with
-/// lengths checked, nothing allocated. nfct_nlmsg_parse would validate and copy every attribute (counters, NAT
-/// sequence adjustments, labels…) into a 500-byte object, which made up a fifth of `ctdoctor top`'s time.
+/// Reads one ctnetlink message (a dump reply or an event) straight into a `ConntrackEntry`: the attributes of
+/// `enum ctattr_type` an entry carries, lengths checked, nothing allocated. nfct_nlmsg_parse would validate and
+/// copy every attribute (NAT sequence adjustments, synproxy, secctx…) into a 500-byte object, which made up a
+/// fifth of `ctdoctor top`'s time; a differential test keeps this decoder and libnetfilter_conntrack in agreement.
 enum ConntrackMessage {
     // enum ctattr_type and the nested enums of linux/netfilter/nfnetlink_conntrack.h.
-    static let tupleOrig: UInt16 = 1, status: UInt16 = 3, protoinfo: UInt16 = 4, help: UInt16 = 5
-    static let timeout: UInt16 = 7, mark: UInt16 = 8, id: UInt16 = 12, zone: UInt16 = 18, timestamp: UInt16 = 20
-    static let tupleIP: UInt16 = 1, tupleProto: UInt16 = 2
-    static let ipv4Source: UInt16 = 1, ipv4Destination: UInt16 = 2, ipv6Source: UInt16 = 3, ipv6Destination: UInt16 = 4
-    static let protoNumber: UInt16 = 1, protoSourcePort: UInt16 = 2, protoDestinationPort: UInt16 = 3
-    static let protoinfoTCP: UInt16 = 1, tcpState: UInt16 = 1, helpName: UInt16 = 1, timestampStart: UInt16 = 1
+    static let tupleOrig = UInt16(CTA_TUPLE_ORIG.rawValue), tupleReply = UInt16(CTA_TUPLE_REPLY.rawValue)
+    static let status = UInt16(CTA_STATUS.rawValue), protoinfo = UInt16(CTA_PROTOINFO.rawValue)
+    static let help = UInt16(CTA_HELP.rawValue), timeout = UInt16(CTA_TIMEOUT.rawValue)
+    static let mark = UInt16(CTA_MARK.rawValue), id = UInt16(CTA_ID.rawValue), zone = UInt16(CTA_ZONE.rawValue)
+    static let timestamp = UInt16(CTA_TIMESTAMP.rawValue), labels = UInt16(CTA_LABELS.rawValue)
+    static let countersOrig = UInt16(CTA_COUNTERS_ORIG.rawValue), countersReply = UInt16(CTA_COUNTERS_REPLY.rawValue)
+    static let tupleIP = UInt16(CTA_TUPLE_IP.rawValue), tupleProto = UInt16(CTA_TUPLE_PROTO.rawValue)
+    static let ipv4Source = UInt16(CTA_IP_V4_SRC.rawValue), ipv4Destination = UInt16(CTA_IP_V4_DST.rawValue)
+    static let ipv6Source = UInt16(CTA_IP_V6_SRC.rawValue), ipv6Destination = UInt16(CTA_IP_V6_DST.rawValue)
+    static let protoNumber = UInt16(CTA_PROTO_NUM.rawValue)
+    static let protoSourcePort = UInt16(CTA_PROTO_SRC_PORT.rawValue), protoDestinationPort = UInt16(CTA_PROTO_DST_PORT.rawValue)
+    static let icmpID = UInt16(CTA_PROTO_ICMP_ID.rawValue), icmpType = UInt16(CTA_PROTO_ICMP_TYPE.rawValue)
+    static let icmpCode = UInt16(CTA_PROTO_ICMP_CODE.rawValue), icmpv6ID = UInt16(CTA_PROTO_ICMPV6_ID.rawValue)
+    static let icmpv6Type = UInt16(CTA_PROTO_ICMPV6_TYPE.rawValue), icmpv6Code = UInt16(CTA_PROTO_ICMPV6_CODE.rawValue)
+    static let protoinfoTCP = UInt16(CTA_PROTOINFO_TCP.rawValue), tcpState = UInt16(CTA_PROTOINFO_TCP_STATE.rawValue)
+    static let helpName = UInt16(CTA_HELP_NAME.rawValue), timestampStart = UInt16(CTA_TIMESTAMP_START.rawValue)
+    static let packets = UInt16(CTA_COUNTERS_PACKETS.rawValue), bytes = UInt16(CTA_COUNTERS_BYTES.rawValue)
+    static let packets32 = UInt16(CTA_COUNTERS32_PACKETS.rawValue), bytes32 = UInt16(CTA_COUNTERS32_BYTES.rawValue)
 
-    /// nil when the message has no original tuple or an attribute runs past the message.
-    static func parse(_ message: UnsafePointer<nlmsghdr>) -> ConntrackEntry? {
+    /// nil when the message has no original tuple or an attribute runs past the message. Without `detail`, the
+    /// reply tuple, counters and labels are skipped (a summary does not use them).
+    static func parse(_ message: UnsafePointer<nlmsghdr>, detail: Bool = true) -> ConntrackEntry? {
         let length = Int(message.pointee.nlmsg_len)
-        let headers = 16 + 4  // nlmsghdr, nfgenmsg
+        let headers = MemoryLayout<nlmsghdr>.size + MemoryLayout<nfgenmsg>.size
         guard length >= headers else { return nil }
         let base = UnsafeRawPointer(message)
-        let family = base.load(fromByteOffset: 16, as: UInt8.self)
+        let family = base.load(fromByteOffset: MemoryLayout<nlmsghdr>.size, as: UInt8.self)
         var entry = ConntrackEntry(
             family: family, l4proto: 0, source: IPAddress(ipv4: 0), destination: IPAddress(ipv4: 0))
         var sawTuple = false
-        let complete = forEach(base + headers, count: length - headers) { type, payload, size in
+        let complete = NLA.forEach(base + headers, count: length - headers) { type, payload, size in
             switch type {
             case tupleOrig:
                 sawTuple = true
-                return tuple(payload, size, into: &entry)
-            case status: if let v = u32(payload, size) { entry.status = v }
-            case timeout: entry.timeout = u32(payload, size)
-            case mark: entry.mark = u32(payload, size)
-            case id: entry.id = u32(payload, size)
-            case zone: if size >= 2 { entry.zone = UInt16(bigEndian: payload.loadUnaligned(as: UInt16.self)) }
+                return tuple(payload, size, into: &entry.original, l4proto: &entry.l4proto)
+            case tupleReply where detail:
+                var reply = ConntrackTuple(source: IPAddress(ipv4: 0), destination: IPAddress(ipv4: 0))
+                var l4proto: UInt8 = 0
+                guard tuple(payload, size, into: &reply, l4proto: &l4proto) else { return false }
+                entry.reply = reply
+            case status: if let v = NLA.u32(payload, size) { entry.status = v }
+            case timeout: entry.timeout = NLA.u32(payload, size)
+            case mark: entry.mark = NLA.u32(payload, size)
+            case id: entry.id = NLA.u32(payload, size)
+            case zone: entry.zone = NLA.u16(payload, size)
+            case labels where detail && size > 0: entry.labels = ConntrackLabels(payload, size)
+            case countersOrig where detail, countersReply where detail:
+                var counters = entry.counters ?? ConntrackCounters()
+                let reply = type == countersReply
+                let complete = NLA.forEach(payload, count: size) { type, payload, size in
+                    let value: UInt64? =
+                        switch type {
+                        case packets, bytes: NLA.u64(payload, size)
+                        case packets32, bytes32: NLA.u32(payload, size).map(UInt64.init)
+                        default: nil
+                        }
+                    guard let value else { return true }
+                    switch (type == packets || type == packets32, reply) {
+                    case (true, false): counters.originalPackets = value
+                    case (false, false): counters.originalBytes = value
+                    case (true, true): counters.replyPackets = value
+                    case (false, true): counters.replyBytes = value
+                    }
+                    return true
+                }
+                entry.counters = counters
+                return complete
             case protoinfo:
-                return forEach(payload, count: size) { type, payload, size in
+                return NLA.forEach(payload, count: size) { type, payload, size in
                     guard type == protoinfoTCP else { return true }
-                    return forEach(payload, count: size) { type, payload, size in
+                    return NLA.forEach(payload, count: size) { type, payload, size in
                         if type == tcpState, size >= 1 { entry.tcpState = payload.load(as: UInt8.self) }
                         return true
                     }
                 }
             case help:
-                return forEach(payload, count: size) { type, payload, size in
+                return NLA.forEach(payload, count: size) { type, payload, size in
                     if type == helpName, size > 0 {
                         entry.helper = HelperName(UnsafeRawBufferPointer(start: payload, count: size))
                     }
                     return true
                 }
             case timestamp:
-                return forEach(payload, count: size) { type, payload, size in
-                    if type == timestampStart, size >= 8 {
-                        entry.startNanoseconds = UInt64(bigEndian: payload.loadUnaligned(as: UInt64.self))
-                    }
+                return NLA.forEach(payload, count: size) { type, payload, size in
+                    if type == timestampStart { entry.startNanoseconds = NLA.u64(payload, size) }
                     return true
                 }
             default: break
@@ -209,26 +332,31 @@ enum ConntrackMessage {
         return complete && sawTuple ? entry : nil
     }
 
-    private static func tuple(_ start: UnsafeRawPointer, _ count: Int, into entry: inout ConntrackEntry) -> Bool {
-        forEach(start, count: count) { type, payload, size in
+    private static func tuple(
+        _ start: UnsafeRawPointer, _ count: Int, into tuple: inout ConntrackTuple, l4proto: inout UInt8
+    ) -> Bool {
+        NLA.forEach(start, count: count) { type, payload, size in
             switch type {
             case tupleIP:
-                return forEach(payload, count: size) { type, payload, size in
+                return NLA.forEach(payload, count: size) { type, payload, size in
                     switch type {
-                    case ipv4Source where size >= 4: entry.source = IPAddress(ipv4: payload.loadUnaligned(as: UInt32.self))
-                    case ipv4Destination where size >= 4: entry.destination = IPAddress(ipv4: payload.loadUnaligned(as: UInt32.self))
-                    case ipv6Source where size >= 16: entry.source = IPAddress(ipv6: payload)
-                    case ipv6Destination where size >= 16: entry.destination = IPAddress(ipv6: payload)
+                    case ipv4Source where size >= 4: tuple.source = IPAddress(ipv4: payload.loadUnaligned(as: UInt32.self))
+                    case ipv4Destination where size >= 4: tuple.destination = IPAddress(ipv4: payload.loadUnaligned(as: UInt32.self))
+                    case ipv6Source where size >= 16: tuple.source = IPAddress(ipv6: payload)
+                    case ipv6Destination where size >= 16: tuple.destination = IPAddress(ipv6: payload)
                     default: break
                     }
                     return true
                 }
             case tupleProto:
-                return forEach(payload, count: size) { type, payload, size in
+                return NLA.forEach(payload, count: size) { type, payload, size in
                     switch type {
-                    case protoNumber where size >= 1: entry.l4proto = payload.load(as: UInt8.self)
-                    case protoSourcePort where size >= 2: entry.sourcePort = UInt16(bigEndian: payload.loadUnaligned(as: UInt16.self))
-                    case protoDestinationPort where size >= 2: entry.destinationPort = UInt16(bigEndian: payload.loadUnaligned(as: UInt16.self))
+                    case protoNumber where size >= 1: l4proto = payload.load(as: UInt8.self)
+                    case protoSourcePort: tuple.sourcePort = NLA.u16(payload, size)
+                    case protoDestinationPort: tuple.destinationPort = NLA.u16(payload, size)
+                    case icmpID, icmpv6ID: tuple.icmpID = NLA.u16(payload, size)
+                    case icmpType, icmpv6Type: tuple.icmpType = NLA.u8(payload, size)
+                    case icmpCode, icmpv6Code: tuple.icmpCode = NLA.u8(payload, size)
                     default: break
                     }
                     return true
@@ -237,26 +365,5 @@ enum ConntrackMessage {
                 return true
             }
         }
-    }
-
-    private static func u32(_ payload: UnsafeRawPointer, _ size: Int) -> UInt32? {
-        size >= 4 ? UInt32(bigEndian: payload.loadUnaligned(as: UInt32.self)) : nil
-    }
-
-    /// Calls `body(type, payload, payload size)` for each attribute (struct nlattr: u16 length, u16 type, payload,
-    /// padded to 4 bytes) in `count` bytes. False when an attribute's length is impossible or `body` says so.
-    @inline(__always)
-    private static func forEach(
-        _ start: UnsafeRawPointer, count: Int, _ body: (UInt16, UnsafeRawPointer, Int) -> Bool
-    ) -> Bool {
-        var offset = 0
-        while offset + 4 <= count {
-            let length = Int(start.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
-            let type = start.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) & 0x3fff
-            guard length >= 4, offset + length <= count else { return false }
-            if !body(type, start + offset + 4, length - 4) { return false }
-            offset += (length + 3) & ~3
-        }
-        return true
     }
 }

@@ -9,17 +9,14 @@ import Musl
 /// Requests to nfnetlink's conntrack subsystems (ctnetlink and ctnetlink_exp) in one network namespace, over one
 /// socket and one receive buffer.
 public struct Ctnetlink: ~Copyable {
-    /// NFNL_SUBSYS_CTNETLINK and NFNL_SUBSYS_CTNETLINK_EXP.
-    static let conntrackSubsystem: UInt8 = 1
-    static let expectationSubsystem: UInt8 = 2
-
-    public static let getStats = NetlinkRequest(subsystem: 1, message: 5, dump: false, name: "IPCTNL_MSG_CT_GET_STATS")
-    public static let getStatsCPU = NetlinkRequest(subsystem: 1, message: 4, dump: true, name: "IPCTNL_MSG_CT_GET_STATS_CPU")
-    public static let getDying = NetlinkRequest(subsystem: 1, message: 6, dump: true, name: "IPCTNL_MSG_CT_GET_DYING")
-    public static let getUnconfirmed = NetlinkRequest(subsystem: 1, message: 7, dump: true, name: "IPCTNL_MSG_CT_GET_UNCONFIRMED")
-    public static let dumpTable = NetlinkRequest(subsystem: 1, message: 1, dump: true, name: "IPCTNL_MSG_CT_GET (dump)")
-    public static let dumpExpectations = NetlinkRequest(subsystem: 2, message: 1, dump: true, name: "IPCTNL_MSG_EXP_GET (dump)")
-    public static let getExpectationStatsCPU = NetlinkRequest(subsystem: 2, message: 3, dump: true, name: "IPCTNL_MSG_EXP_GET_STATS_CPU")
+    public static let getStats = NetlinkRequest.conntrack(IPCTNL_MSG_CT_GET_STATS, dump: false, name: "IPCTNL_MSG_CT_GET_STATS")
+    public static let getStatsCPU = NetlinkRequest.conntrack(IPCTNL_MSG_CT_GET_STATS_CPU, dump: true, name: "IPCTNL_MSG_CT_GET_STATS_CPU")
+    public static let getDying = NetlinkRequest.conntrack(IPCTNL_MSG_CT_GET_DYING, dump: true, name: "IPCTNL_MSG_CT_GET_DYING")
+    public static let getUnconfirmed = NetlinkRequest.conntrack(IPCTNL_MSG_CT_GET_UNCONFIRMED, dump: true, name: "IPCTNL_MSG_CT_GET_UNCONFIRMED")
+    public static let dumpTable = NetlinkRequest.conntrack(IPCTNL_MSG_CT_GET, dump: true, name: "IPCTNL_MSG_CT_GET (dump)")
+    public static let dumpExpectations = NetlinkRequest.expectation(IPCTNL_MSG_EXP_GET, dump: true, name: "IPCTNL_MSG_EXP_GET (dump)")
+    public static let getExpectationStatsCPU = NetlinkRequest.expectation(
+        IPCTNL_MSG_EXP_GET_STATS_CPU, dump: true, name: "IPCTNL_MSG_EXP_GET_STATS_CPU")
 
     /// Receive buffer size: libmnl 1.0.5's MNL_SOCKET_DUMP_SIZE (1.0.4 here lacks it). The kernel sizes each dump
     /// message batch to the reader's buffer (up to 32 KiB), so this means eight times fewer receives than
@@ -53,9 +50,11 @@ public struct Ctnetlink: ~Copyable {
         var count = TableCount(entries: 0, maxEntries: nil)
         var answered = false
         try exchange(Self.getStats, reply: .single) { message in
-            let (values, present) = Self.u32Attributes(message)
-            answered = present & (1 << 1) != 0
-            count = TableCount(entries: values[1], maxEntries: present & (1 << 2) != 0 ? values[2] : nil)
+            let attributes = U32Attributes(message)
+            answered = attributes[CTA_STATS_GLOBAL_ENTRIES.rawValue] != nil
+            count = TableCount(
+                entries: attributes[CTA_STATS_GLOBAL_ENTRIES.rawValue] ?? 0,
+                maxEntries: attributes[CTA_STATS_GLOBAL_MAX_ENTRIES.rawValue])
             return false
         }
         if !answered { throw NetlinkError(Self.getStats.name, errno: EBADMSG) }
@@ -90,9 +89,7 @@ public struct Ctnetlink: ~Copyable {
         var ids = Set<UInt32>()
         try exchange(request) { message in
             n += 1
-            let (values, present) = Self.u32Attributes(message)
-            // CTA_ID is attribute 12.
-            if ids.count < keepIDs, present & (1 << 12) != 0 { ids.insert(values[12]) }
+            if ids.count < keepIDs, let id = U32Attributes(message)[CTA_ID.rawValue] { ids.insert(id) }
             return true
         }
         return (n, ids)
@@ -101,38 +98,48 @@ public struct Ctnetlink: ~Copyable {
     /// Streams this namespace's conntrack table: each reply message is read straight into one `ConntrackEntry` and
     /// handed to `body`; nothing accumulates beyond the one receive buffer. Returns how many messages could not be
     /// parsed. Throws `.dumpInterrupted` (the table changed under the dump) or `.overrun` after `body` has seen
-    /// the entries that came before.
+    /// the entries that came before. `detail` also reads the reply tuple, counters and labels, which a summary
+    /// does not need (`top` leaves them, as its time budget has no room).
     @discardableResult
-    public mutating func streamTable(family: UInt8 = 0, _ body: (ConntrackEntry) -> Void) throws(NetlinkError) -> Int {
+    public mutating func streamTable(
+        family: UInt8 = 0, detail: Bool = false, _ body: (ConntrackEntry) -> Void
+    ) throws(NetlinkError) -> Int {
         var unparsable = 0
         var request = Self.dumpTable
         request.family = family
         try exchange(request) { message in
-            if let entry = ConntrackMessage.parse(message) { body(entry) } else { unparsable += 1 }
+            if let entry = ConntrackMessage.parse(message, detail: detail) { body(entry) } else { unparsable += 1 }
             return true
         }
         return unparsable
     }
 
-    private mutating func perCPU(_ request: NetlinkRequest, names: [Int: String]) throws(NetlinkError) -> [CPUCounters] {
+    private mutating func perCPU(_ request: NetlinkRequest, names: [UInt32: String]) throws(NetlinkError) -> [CPUCounters] {
         var cpus: [CPUCounters] = []
         try exchange(request) { message in
-            let (values, present) = Self.u32Attributes(message)
+            let attributes = U32Attributes(message)
             var counters: [String: UInt32] = [:]
-            for type in 1..<64 where present & (1 << UInt64(type)) != 0 {
-                counters[StatisticsAttribute.name(type, in: names)] = values[type]
+            for type in 1..<UInt32(U32Attributes.limit) {
+                if let value = attributes[type] { counters[StatisticsAttribute.name(type, in: names)] = value }
             }
             cpus.append(CPUCounters(cpu: Int(ctd_nfnl_res_id(message)), values: counters))
             return true
         }
         return cpus
     }
+}
 
-    /// Every top-level u32 attribute of a reply, host order, with a bit mask of those present.
-    static func u32Attributes(_ message: UnsafePointer<nlmsghdr>) -> (values: [UInt32], present: UInt64) {
-        var values = [UInt32](repeating: 0, count: 64)
-        var present: UInt64 = 0
+/// Every top-level 4-byte attribute of an nfnetlink reply below type 64, in host order, looked up by type.
+struct U32Attributes {
+    static let limit = 64
+    private var values = [UInt32](repeating: 0, count: limit)
+    private var present: UInt64 = 0
+
+    init(_ message: UnsafePointer<nlmsghdr>) {
         values.withUnsafeMutableBufferPointer { ctd_nfnl_u32_attrs(message, $0.baseAddress, &present) }
-        return (values, present)
+    }
+
+    subscript(type: UInt32) -> UInt32? {
+        type < Self.limit && present & (1 << UInt64(type)) != 0 ? values[Int(type)] : nil
     }
 }

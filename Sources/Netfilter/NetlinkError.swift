@@ -61,6 +61,7 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
         case EBADMSG: "EBADMSG"
         case EPROTO: "EPROTO"
         case ESRCH: "ESRCH"
+        case EBUSY: "EBUSY"
         default: "errno \(errno)"
         }
     }
@@ -69,6 +70,9 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         let base = "\(operation): \(errnoName) (\(String(cString: strerror(errno))))"
         switch kind {
+        case .permissionDenied where operation.hasPrefix("NFULNL_CFG_CMD_BIND"):
+            return base + ": binding an nfnetlink_log group needs CAP_NET_ADMIN in this network namespace, and the group"
+                + " must not be bound by another socket (ulogd, another listener)"
         case .permissionDenied:
             return base + ": ctnetlink needs CAP_NET_ADMIN in this network namespace; run as root"
         case .unsupported:

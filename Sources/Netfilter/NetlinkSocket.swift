@@ -22,11 +22,21 @@ public struct NetlinkRequest: Sendable, Equatable {
         self.family = family
         self.name = name
     }
+
+    /// A ctnetlink (NFNL_SUBSYS_CTNETLINK) request by its `enum cntl_msg_types` name.
+    static func conntrack(_ message: cntl_msg_types, dump: Bool, name: String) -> NetlinkRequest {
+        NetlinkRequest(subsystem: UInt8(NFNL_SUBSYS_CTNETLINK), message: UInt8(message.rawValue), dump: dump, name: name)
+    }
+
+    /// A ctnetlink_exp (NFNL_SUBSYS_CTNETLINK_EXP) request by its `enum ctnl_exp_msg_types` name.
+    static func expectation(_ message: ctnl_exp_msg_types, dump: Bool, name: String) -> NetlinkRequest {
+        NetlinkRequest(subsystem: UInt8(NFNL_SUBSYS_CTNETLINK_EXP), message: UInt8(message.rawValue), dump: dump, name: name)
+    }
 }
 
 /// A NETLINK_NETFILTER socket from libmnl, closed exactly once, when the value goes away.
 public struct NetlinkSocket: ~Copyable {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     public let portID: UInt32
     private var lastSequence: UInt32
 
@@ -62,14 +72,23 @@ public struct NetlinkSocket: ~Copyable {
         mnl_socket_close(handle)
     }
 
-    /// Sends `request` and returns its sequence number, which the reply must carry.
-    public mutating func send(_ request: NetlinkRequest) throws(NetlinkError) -> UInt32 {
+    /// The socket's file descriptor, for poll(2) and socket options; it stays owned by this value.
+    public var fileDescriptor: Int32 { mnl_socket_get_fd(handle) }
+
+    /// Sends `request` and returns its sequence number, which the reply must carry. `resourceID` goes into
+    /// nfgenmsg.res_id (an nfnetlink_log group); `attributes` appends attributes with libmnl's mnl_attr_put*
+    /// (at most 192 bytes of them); `acknowledge` asks for an NLMSG_ERROR reply even on success.
+    public mutating func send(
+        _ request: NetlinkRequest, resourceID: UInt16 = 0, acknowledge: Bool = false,
+        attributes: (UnsafeMutablePointer<nlmsghdr>) -> Void = { _ in }
+    ) throws(NetlinkError) -> UInt32 {
         lastSequence &+= 1
         let sequence = lastSequence
-        let flags = UInt16(NLM_F_REQUEST) | (request.dump ? UInt16(NLM_F_DUMP) : 0)
-        let sent = withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { buffer in
+        let flags = UInt16(NLM_F_REQUEST) | (request.dump ? UInt16(NLM_F_DUMP) : 0) | (acknowledge ? UInt16(NLM_F_ACK) : 0)
+        let sent = withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { buffer in
             let message = ctd_nfnl_request(
-                buffer.baseAddress, request.subsystem, request.message, flags, request.family, sequence)!
+                buffer.baseAddress, request.subsystem, request.message, flags, request.family, resourceID, sequence)!
+            attributes(message)
             return mnl_socket_sendto(handle, message, Int(message.pointee.nlmsg_len)) < 0 ? errno : 0
         }
         if sent != 0 { throw NetlinkError(request.name, errno: sent) }

@@ -1,3 +1,5 @@
+import CNetfilter
+
 /// The namespace's entry count and the global limit, from IPCTNL_MSG_CT_GET_STATS.
 public struct TableCount: Sendable, Equatable {
     /// CTA_STATS_GLOBAL_ENTRIES: entries in this network namespace (the same number as nf_conntrack_count).
@@ -26,18 +28,25 @@ public struct CPUCounters: Sendable, Equatable {
 /// Names of the attributes in GET_STATS_CPU replies, as conntrack-tools prints them. A number this table does not
 /// know (a newer kernel's counter) is kept as "attr<N>".
 public enum StatisticsAttribute {
-    /// enum ctattr_stats_cpu. 1, 3, 5, 6, 7 are marked "no longer used" and only old kernels send them; 14 came
-    /// in 5.10, 15 in 5.15.
-    public static let conntrack: [Int: String] = [
-        1: "searched", 2: "found", 3: "new", 4: "invalid", 5: "ignore", 6: "delete", 7: "delete_list",
-        8: "insert", 9: "insert_failed", 10: "drop", 11: "early_drop", 12: "error", 13: "search_restart",
-        14: "clash_resolve", 15: "chaintoolong",
+    /// enum ctattr_stats_cpu. SEARCHED, NEW, IGNORE, DELETE and DELETE_LIST are marked "no longer used" and only
+    /// old kernels send them; CLASH_RESOLVE came in 5.10, CHAIN_TOOLONG in 5.15.
+    public static let conntrack: [UInt32: String] = [
+        CTA_STATS_SEARCHED.rawValue: "searched", CTA_STATS_FOUND.rawValue: "found", CTA_STATS_NEW.rawValue: "new",
+        CTA_STATS_INVALID.rawValue: "invalid", CTA_STATS_IGNORE.rawValue: "ignore", CTA_STATS_DELETE.rawValue: "delete",
+        CTA_STATS_DELETE_LIST.rawValue: "delete_list", CTA_STATS_INSERT.rawValue: "insert",
+        CTA_STATS_INSERT_FAILED.rawValue: "insert_failed", CTA_STATS_DROP.rawValue: "drop",
+        CTA_STATS_EARLY_DROP.rawValue: "early_drop", CTA_STATS_ERROR.rawValue: "error",
+        CTA_STATS_SEARCH_RESTART.rawValue: "search_restart", CTA_STATS_CLASH_RESOLVE.rawValue: "clash_resolve",
+        CTA_STATS_CHAIN_TOOLONG.rawValue: "chaintoolong",
     ]
 
     /// enum ctattr_expect_stats, named as the /proc/net/stat/nf_conntrack columns are.
-    public static let expectation: [Int: String] = [1: "expect_new", 2: "expect_create", 3: "expect_delete"]
+    public static let expectation: [UInt32: String] = [
+        CTA_STATS_EXP_NEW.rawValue: "expect_new", CTA_STATS_EXP_CREATE.rawValue: "expect_create",
+        CTA_STATS_EXP_DELETE.rawValue: "expect_delete",
+    ]
 
-    public static func name(_ type: Int, in table: [Int: String]) -> String {
+    public static func name(_ type: UInt32, in table: [UInt32: String]) -> String {
         table[type] ?? "attr\(type)"
     }
 }

@@ -1,3 +1,4 @@
+import Checks
 import DoctorCore
 import DoctorHost
 import Foundation
@@ -10,7 +11,7 @@ struct FormatCLITests {
 
     @Test(arguments: [
         ("json", "{"), ("junit", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"), ("sarif", "{\n  \"$schema\""),
-        ("tap", "TAP version 14\n1..26\n"), ("prometheus", "# HELP ctdoctor_info"), ("markdown", "# ctdoctor report: "),
+        ("tap", "TAP version 14\n1..\(Catalog.all.count)\n"), ("prometheus", "# HELP ctdoctor_info"), ("markdown", "# ctdoctor report: "),
         ("text", "ctdoctor 0.1.0"),
     ])
     func everyFormatGatesTheSame(format: String, start: String) throws {

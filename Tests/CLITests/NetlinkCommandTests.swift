@@ -39,7 +39,17 @@ import Testing
     func sampleWithRootExitsTwoNamingTheFlags() throws {
         let result = try Binary.run(["check", "--sample", "1", "--root", "/"])
         #expect(result.exitStatus == 2)
-        #expect(result.stderr.contains("--sample cannot be used with --snapshot or --root: they need the running kernel"))
+        #expect(result.stderr.contains("--sample cannot be used with --root: they need the running kernel, not a copy"))
+    }
+
+    /// issue 13 defect 10: a sosreport user is told about --sos, not --root.
+    @Test(.enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"))
+    func deepWithSosNamesSos() throws {
+        let sos = try Binary.temporaryDirectory()
+        try FileManager.default.createDirectory(at: sos.appendingPathComponent("sos_commands"), withIntermediateDirectories: true)
+        let result = try Binary.run(["check", "--deep", "--sos", sos.path])
+        #expect(result.exitStatus == 2)
+        #expect(result.stderr.contains("--deep cannot be used with --sos: it reads the running kernel, not a copy"))
     }
 
     @Test(.enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"),

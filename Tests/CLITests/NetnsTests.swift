@@ -52,7 +52,8 @@ struct NetnsTests {
 
     @Test func allNetnsListsTheInitialAndEveryNamedNamespace() throws {
         let a = try Self.changedNamespace(), b = try Namespace()
-        let result = try Binary.run(["check", "--all-netns", "--only", "tcp.loose", "--format", "json", "--fail-on", "warning"])
+        // Every namespace on the machine is snapshotted: with other test runs' namespaces that takes more than a minute.
+        let result = try Binary.run(["check", "--all-netns", "--only", "tcp.loose", "--format", "json", "--fail-on", "warning"], timeout: 300)
         let all = try JSONDecoder().decode(NamespaceReports.self, from: Data(result.stdout.utf8))
         #expect(all.schema == NamespaceReports.schemaID)
         let inodes = all.reports.compactMap(\.host.netns.inode)
@@ -67,7 +68,7 @@ struct NetnsTests {
 
     @Test func allNetnsTextHasOneSectionPerNamespace() throws {
         let ns = try Namespace()
-        let result = try Binary.run(["check", "--all-netns", "--only", "tcp.loose", "--no-color"])
+        let result = try Binary.run(["check", "--all-netns", "--only", "tcp.loose", "--no-color"], timeout: 300)
         let headers = result.stdout.split(separator: "\n").filter { $0.hasPrefix("=== network namespace ") }
         #expect(headers.first?.contains("(ctdoctor's own)") == true)
         #expect(headers.contains { $0.contains("/run/netns/\(ns.name)") })

@@ -3,7 +3,7 @@ import DoctorHost
 import Foundation
 import Testing
 
-/// `check --sos DIR` on the real Ubuntu 5.4 Kubernetes-node sosreport in ../shared/fixtures, read in place.
+/// `check --sos DIR` on the real Ubuntu 5.4 Kubernetes-node sosreport under Tests/DoctorHostTests/Fixtures/sosreport.
 @Suite(
     .enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"),
     .enabled(if: SosFixture.present, "sosreport fixture not found at \(SosFixture.path)"))
@@ -21,8 +21,8 @@ struct SosCheckTests {
         #expect(report.host.kernel == "5.4.0-99-generic")
         // proc/sys/net/netfilter/nf_conntrack_count 901 of nf_conntrack_max 131072.
         #expect(finding("table.usage")?.observed == "901 of 131072 entries (0%)")
-        // Every nf_log.N is NONE, but nf_conntrack_log_invalid = 0 asks nothing of them.
-        #expect(finding("logging.backend")?.status == .pass)
+        // Every nf_log.N is NONE, but nf_conntrack_log_invalid = 0 asks nothing of them: not-applicable, not "bound".
+        #expect(finding("logging.backend")?.status == .notApplicable)
         // KUBE-FORWARD: -m conntrack --ctstate INVALID -j DROP, for IPv4 and IPv6.
         #expect(finding("rules.invalid-drop")?.status == .pass)
         #expect(finding("rules.invalid-drop")?.evidence.contains { $0.source == "ip filter KUBE-FORWARD (iptables)" && $0.value.hasSuffix("ctstate INVALID") } == true)
@@ -41,7 +41,7 @@ struct SosCheckTests {
         #expect(unfilled.contains { $0.hasPrefix("ctnetlink: not a live host") })
         #expect(unfilled.contains { $0.hasPrefix("nf_conntrack slab: ") })
         #expect(!unfilled.contains { $0.hasPrefix("netfilter sysctls") || $0.hasPrefix("nf_log registry") || $0.hasPrefix("dynamic debug") })
-        #expect(report.notes?.first?.contains("holds 901, sysctl -a printed 832") == true)
+        #expect(report.notes?.first?.contains("proc/sys/net/netfilter/nf_conntrack_count holds 901, sos_commands/kernel/sysctl_-a:1004 printed 832") == true)
 
         let text = try Binary.run(["check", "--sos", SosFixture.path, "--no-color"]).stdout
         #expect(text.contains("\nNot filled from this source:\n  - kernel config: "))
@@ -57,8 +57,11 @@ struct SosCheckTests {
 }
 
 enum SosFixture {
-    static let path: String = Binary.packageRoot
-        .appendingPathComponent("../shared/fixtures/sosreport/ubuntu-5.4-kubernetes-node").standardized.path
+    static func path(_ name: String) -> String {
+        Binary.packageRoot.appendingPathComponent("Tests/DoctorHostTests/Fixtures/sosreport/\(name)").standardized.path
+    }
+
+    static let path = path("ubuntu-5.4-kubernetes-node")
     static let present = FileManager.default.fileExists(atPath: path + "/sos_commands")
 }
 

@@ -1,3 +1,5 @@
+import ArgumentParser
+import CTDoctorCLI
 import DoctorCore
 import DoctorHost
 import Foundation
@@ -6,7 +8,8 @@ import Testing
 /// What the .deb ships besides the binary: shell completion and the man page (scripts/build-deb, scripts/test-deb).
 @Suite(.enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"))
 struct PackagingTests {
-    static let subcommands = ["check", "fix", "top", "checks", "explain", "snapshot"]
+    /// Every subcommand, from the command tree itself, so a new one cannot be left out of the page.
+    static let subcommands = CTDoctor.configuration.subcommands.compactMap { $0.configuration.commandName }
 
     @Test(arguments: ["bash", "zsh", "fish"])
     func completionScriptNamesEverySubcommand(_ shell: String) throws {

@@ -44,6 +44,17 @@ struct PolicyCLITests {
         #expect(result.stderr.filter { $0 == "\n" }.count == 1, "one line: \(result.stderr)")
     }
 
+    @Test func fixTakesThePolicyAndPrintsItsFixes() throws {
+        let strict = try policy("sysctls:\n  net.netfilter.nf_conntrack_tcp_timeout_established: {max: 86400}\n")
+        let id = "policy.sysctl.net.netfilter.nf_conntrack_tcp_timeout_established"
+        let script = try Binary.run(["fix", "--root", root, "--policy", strict, "--only", id])
+        #expect(script.exitStatus == 0, "\(script.stderr)")
+        #expect(script.stdout.contains("\nsysctl -w net.netfilter.nf_conntrack_tcp_timeout_established=86400\n"), "\(script.stdout)")
+        #expect(!script.stdout.contains("nf_conntrack_log_invalid"), "--only keeps the built-in fixes out")
+        let without = try Binary.run(["fix", "--root", root, "--only", id])
+        #expect(without.exitStatus == 2 && without.stderr.contains("unknown check id"), "without the policy the id does not exist")
+    }
+
     @Test func unreadablePolicyExitsTwo() throws {
         let result = try Binary.run(["check", "--root", root, "--policy", "/nonexistent/site.yaml"])
         #expect(result.exitStatus == 2)

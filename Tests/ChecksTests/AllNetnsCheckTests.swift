@@ -65,4 +65,26 @@ import Testing
         #expect(f.status == .skipped)
         #expect(f.observed.hasPrefix("nf_log_all_netns cannot be read from a non-initial network namespace"))
     }
+
+    /// Under --all-netns the host's value is known: 0 suppresses this namespace's syslog lines (fail), 1 lets them through.
+    @Test(arguments: [("0", CheckStatus.fail), ("1", .pass)])
+    func hostValueSharedByAllNetns(value: String, status: CheckStatus) {
+        var b = SnapshotBuilder()
+        b.childNamespace()
+        b.set("net.netfilter.nf_conntrack_log_invalid", "255")
+        b.snapshot.initialNamespaceSysctls = ["net.netfilter.nf_log_all_netns": SysctlEntry(
+            value: .value(value), source: "/proc/sys/net/netfilter/nf_log_all_netns in the initial namespace (pid 1)")]
+        let f = AllNetnsCheck().evaluate(b.snapshot)
+        #expect(f.status == status)
+        #expect(f.evidence.last == Evidence("/proc/sys/net/netfilter/nf_log_all_netns in the initial namespace (pid 1)", value))
+    }
+
+    @Test func sharingTakesTheInitialNamespacesReading() {
+        let host = SnapshotBuilder().snapshot
+        var child = SnapshotBuilder()
+        child.childNamespace()
+        let shared = HostSnapshot.sharingInitialNamespaceKeys([child.snapshot, host])
+        #expect(shared[0].initialNamespaceSysctls?["net.netfilter.nf_log_all_netns"]?.value == .value("0"))
+        #expect(shared[1].initialNamespaceSysctls == nil)
+    }
 }

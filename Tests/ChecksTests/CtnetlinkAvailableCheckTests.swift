@@ -25,6 +25,17 @@ import Testing
         #expect(f.remediation?.steps.first?.purpose.contains("sudo ctdoctor check") == true)
     }
 
+    @Test func notAskedBecauseAskingWouldLoadTheModuleIsSkippedNotFailed() {
+        var b = SnapshotBuilder.modular61()
+        b.snapshot.ctnetlink = .withheld("not asked: nf_conntrack_netlink is not loaded")
+        let f = check.evaluate(b.snapshot)
+        #expect(f.status == .skipped)
+        #expect(f.observed == "ctnetlink was not asked: nf_conntrack_netlink is not loaded")
+        #expect(f.explanation.hasPrefix("not asked: nf_conntrack_netlink is not loaded"))
+        #expect(f.argvs == [nil], "advice only: loading a module is the operator's call")
+        #expect(f.remediation?.steps.first?.purpose.contains("modprobe nf_conntrack_netlink") == true)
+    }
+
     @Test func einvalWithALoadableModuleFailsWithModprobe() {
         var b = SnapshotBuilder.modular61()
         b.ctnetlinkFails(.noCtnetlink, errno: EINVAL, name: "EINVAL")

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct DynamicDebugCheckTests {
     let check = DynamicDebugCheck()
-    static let proc = ["sh", "-c", "echo 'file *netfilter/* -p' > /proc/dynamic_debug/control"]
+    static let proc = ["sh", "-c", "printf '%s\\n' 'file *netfilter/* -p' > /proc/dynamic_debug/control"]
 
     static func site(_ file: String, _ line: Int, _ module: String = "nf_conntrack", flags: String = "p") -> DynamicDebugSite {
         DynamicDebugSite(file: file, line: line, module: module, function: "f", flags: flags, format: "x\\012")
@@ -71,7 +71,14 @@ import Testing
     @Test func debugfsControlGetsItsOwnFixedCommand() {
         var b = SnapshotBuilder()
         b.snapshot.dynamicDebug = .value(Self.leftOn(control: "/sys/kernel/debug/dynamic_debug/control"))
-        #expect(check.evaluate(b.snapshot).argvs == [["sh", "-c", "echo 'file *netfilter/* -p' > /sys/kernel/debug/dynamic_debug/control"]])
+        let f = check.evaluate(b.snapshot)
+        #expect(f.argvs == [["sh", "-c", "printf '%s\\n' 'file *netfilter/* -p' > /sys/kernel/debug/dynamic_debug/control"]])
+        guard case .controlWrite(let path, let text, let undo)? = f.remediation?.steps.first?.action else {
+            Issue.record("not a control write")
+            return
+        }
+        #expect(path == "/sys/kernel/debug/dynamic_debug/control" && text == "file *netfilter/* -p")
+        #expect(undo?.hasPrefix("file net/netfilter/nf_conntrack_proto_tcp.c line 521 +p; ") == true)
     }
 
     @Test func unusualControlPathAndSitesOutsideNetfilterFoldersAreAdvice() {

@@ -16,10 +16,11 @@ import Testing
         #expect(f.argvs.isEmpty)
     }
 
-    @Test func loadableButNotWantedPasses() {
+    /// With nothing asking for log lines, no logger is needed: not-applicable, never a pass on a logger that is not there.
+    @Test func loadableButNotWantedIsNotApplicable() {
         let f = check.evaluate(SnapshotBuilder.modular61().snapshot)
-        #expect(f.status == .pass)
-        #expect(f.observed == "nf_log_ipv4 (IPv4) is not registered; not loaded; loadable with modprobe nf_log_syslog when needed")
+        #expect(f.status == .notApplicable)
+        #expect(f.observed == "net.netfilter.nf_conntrack_log_invalid = 0 (off): conntrack asks for no log lines, so no syslog logger is needed; logging.log-invalid judges the setting")
     }
 
     @Test func loadableAndWantedIsAWarningWithModprobe() {
@@ -50,13 +51,19 @@ import Testing
         #expect(f.remediation?.steps.first?.purpose.contains("ulogd2") == true)
     }
 
-    @Test func noSyslogLoggerWhileNotWantedPasses() {
+    @Test func noSyslogLoggerWhileNotWantedIsNotApplicable() {
         var b = SnapshotBuilder()
         b.register(pf: 2, ["nfnetlink_log"])
         b.module("nf_log_syslog", .missing, "CONFIG_NF_LOG_SYSLOG is not set")
         let f = check.evaluate(b.snapshot)
-        #expect(f.status == .pass)
-        #expect(f.observed.contains("nf_log_syslog not on this kernel"))
+        #expect(f.status == .notApplicable)
+        #expect(f.evidence.contains(Evidence("/proc/net/netfilter/nf_log", "2 nf_log_ipv4 (nfnetlink_log)")))
+    }
+
+    @Test func hiddenSettingIsSkipped() {
+        var b = SnapshotBuilder()
+        b.setReading(wantKey, .denied("permission denied"))
+        #expect(check.evaluate(b.snapshot).status == .skipped)
     }
 
     @Test func unreadableRegistryMapsLikeAnyReading() {

@@ -9,7 +9,7 @@ import Testing
     @Test func noInvalidPacketsPass() {
         let f = check.evaluate(SnapshotBuilder().snapshot)
         #expect(f.status == .pass)
-        #expect(f.observed == "invalid 0 (lifetime total); net.netfilter.nf_conntrack_log_invalid = 0, so no reason is logged")
+        #expect(f.observed == "invalid 0 (lifetime total); net.netfilter.nf_conntrack_log_invalid = 0 (off), so no reason is logged")
     }
 
     @Test func countedAndUnexplainedWarnsOnTotals() {

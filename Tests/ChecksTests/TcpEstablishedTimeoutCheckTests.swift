@@ -50,7 +50,7 @@ import Testing
         b.setReading("net.netfilter.nf_conntrack_count", .denied("permission denied"))
         let f = check.evaluate(b.snapshot)
         #expect(f.status == .pass)
-        #expect(f.observed.contains("table fill unknown (count or limit (denied: permission denied))"))
+        #expect(f.observed.contains("table fill unknown (count or limit (not visible: net.netfilter.nf_conntrack_count could not be read: permission denied))"))
         b.set(key, "600")
         #expect(check.evaluate(b.snapshot).severity == .info)
     }

@@ -111,4 +111,17 @@ import Testing
         #expect(why.contains("/proc/net/stat/nf_conntrack"))
         #expect(why.contains("kernel built without CONFIG_NF_CONNTRACK_PROCFS or conntrack not loaded"))
     }
+
+    @Test func procfsRowsAreKeptPerCPU() throws {
+        let text = """
+            entries  clashres found invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart
+            00000007  00000000 00000000 00000003 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000  00000000 00000000 00000000 00000000
+            00000007  00000000 00000000 00000010 00000000 00000000 00000000 00000000 00000000 00000002 00000000 00000000  00000000 00000000 00000000 00000000
+            """
+        let rows = try #require(ConntrackStatsProbe.parseRows(text).value)
+        #expect(rows.count == 2)
+        #expect(rows[1]["invalid"] == 16 && rows[1]["drop"] == 2 && rows[0]["clash_resolve"] == 0)
+        let summed = try #require(ConntrackStatsProbe.parse(text).value)
+        #expect(summed.counters["invalid"] == 19 && summed.counters["entries"] == 7 && summed.cpus == 2)
+    }
 }

@@ -28,10 +28,16 @@ func failing(_ id: String, _ weight: Int, _ severity: Severity, steps: [Remediat
 @Suite struct EngineTests {
     @Test func everyCheckYieldsOneFindingWhateverItsStatus() {
         let checks: [any Check] = [passing("a.one", 10), failing("a.two", 10, .warning), passing("b.three", 5)]
-        let findings = CheckEngine.run(checks, on: HostSnapshot(), only: ["a.two"], skip: [])
+        let findings = CheckEngine.run(checks, on: HostSnapshot(), skip: ["b.three"])
         #expect(findings.map(\.id) == ["a.one", "a.two", "b.three"])
-        #expect(findings.map(\.status) == [.skipped, .fail, .skipped])
-        #expect(findings[0].observed == CheckEngine.notSelected)
+        #expect(findings.map(\.status) == [.pass, .fail, .skipped])
+    }
+
+    @Test func onlyReportsTheSelectedChecksAndNoOthers() {
+        let checks: [any Check] = [passing("a.one", 10), failing("a.two", 10, .warning), passing("b.three", 5)]
+        let findings = CheckEngine.run(checks, on: HostSnapshot(), only: ["a.two", "b.three"], skip: [])
+        #expect(findings.map(\.id) == ["a.two", "b.three"])
+        #expect(findings.map(\.status) == [.fail, .pass])
     }
 
     @Test func skipWinsOverRunning() {

@@ -53,7 +53,7 @@ private let hostOnly = RemediationStep.sysctl("net.netfilter.nf_log_all_netns", 
         #expect(lines.contains("set -eu"))
         let i = try! #require(lines.firstIndex(of: "sysctl -w net.netfilter.nf_log.2=nf_log_ipv4"))
         #expect(lines[i - 2].hasPrefix("# rules.trace-leftover: "))
-        #expect(lines[i - 1] == "# bind")
+        #expect(lines[i - 1] == "#   bind")
     }
 
     /// Runs the whole script with stand-ins for nft and sysctl on PATH that write down the arguments they get.
@@ -93,9 +93,9 @@ private let hostOnly = RemediationStep.sysctl("net.netfilter.nf_log_all_netns", 
 
     @Test func heldStepsAreCommentedOut() {
         let script = render([liberal, hostOnly], initial: false)
-        #expect(script.contains("# DISRUPTIVE, left out"))
+        #expect(script.contains("#   DISRUPTIVE, left out"))
         #expect(script.contains("# sysctl -w net.netfilter.nf_conntrack_tcp_be_liberal=0"))
-        #expect(script.contains("# Only from the initial network namespace"))
+        #expect(script.contains("#   Only from the initial network namespace"))
         #expect(!script.split(separator: "\n").contains("sysctl -w net.netfilter.nf_log_all_netns=1"))
     }
 }
@@ -202,7 +202,7 @@ private let hostOnly = RemediationStep.sysctl("net.netfilter.nf_log_all_netns", 
         try FileManager.default.createDirectory(at: control, withIntermediateDirectories: true)
         try "".write(to: control.appendingPathComponent("control"), atomically: true, encoding: .utf8)
         let step = RemediationStep(
-            purpose: "off", argv: ["sh", "-c", "echo 'file *netfilter/* -p' > /proc/dynamic_debug/control"],
+            purpose: "off",
             action: .controlWrite(path: "/proc/dynamic_debug/control", text: "file *netfilter/* -p",
                                   undoText: "file net/netfilter/nf_conntrack_ftp.c line 412 +p"),
             scope: .runtime)
@@ -211,7 +211,7 @@ private let hostOnly = RemediationStep.sysctl("net.netfilter.nf_log_all_netns", 
         #expect(HostRoot(root.path).read("/proc/dynamic_debug/control").value == "file *netfilter/* -p\n")
         #expect(try applier().undo(&record))
         #expect(HostRoot(root.path).read("/proc/dynamic_debug/control").value == "file net/netfilter/nf_conntrack_ftp.c line 412 +p\n")
-        let elsewhere = RemediationStep(purpose: "no", argv: nil, action: .controlWrite(path: "/etc/passwd", text: "x", undoText: nil), scope: .runtime)
+        let elsewhere = RemediationStep(purpose: "no", action: .controlWrite(path: "/etc/passwd", text: "x", undoText: nil), scope: .runtime)
         var other = Journal(createdAt: "t", hostname: nil, netnsInode: nil)
         #expect(try applier().apply(plan([elsewhere]), journal: &other) { _, _, _ in .yes }.failure?.contains("refusing") == true)
     }

@@ -145,6 +145,6 @@ import Testing
     @Test func copiedRootWithoutALogIsAbsent() {
         let reading = KernelLogProbe.copied(Fixtures.root(Fixtures.monolithic))
         #expect(reading.value == nil)
-        #expect(reading.problem?.hasPrefix("no kernel log in this root: /sos_commands/kernel/dmesg") == true)
+        #expect(reading.problem?.hasPrefix("no kernel log in this root: /var/log/kern.log.1") == true)
     }
 }

@@ -10,7 +10,7 @@ import Testing
             NfLogProbe().name, ModuleProbe().name, ConntrackStatsProbe().name, CtnetlinkProbe().name,
             ExpectationProbe().name, ConntrackListsProbe().name, SlabProbe().name, RulesetProbe().name, HelperProbe().name,
             KernelLogProbe().name, DynamicDebugProbe().name, PersistenceProbe().name, CounterSampleProbe().name,
-            TableDumpProbe().name,
+            TableDumpProbe().name, ConntrackListingProbe().name,
         ])
     }
 

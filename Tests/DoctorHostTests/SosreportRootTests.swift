@@ -3,13 +3,19 @@ import Testing
 @testable import DoctorCore
 @testable import DoctorHost
 
-/// A real sosreport (Ubuntu 20.04, 5.4 kernel, Kubernetes node). It lives outside the repository, next to the
-/// worktrees in /work/shared, and is read in place: never copied or changed.
+/// The real sosreport subsets under Fixtures/sosreport (copied unchanged from the shared fixtures; their README says
+/// where they come from): read in place, never changed.
 enum Sosreport {
-    static let path: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()
-        .appendingPathComponent("../../../shared/fixtures/sosreport/ubuntu-5.4-kubernetes-node")
-        .standardized.path
+    static let kubernetes = "ubuntu-5.4-kubernetes-node"
+    static let lxdContainer = "ubuntu-5.4-lxd-container-rabbitmq"
+    static let sunbeamPartial = "ubuntu-6.8-sunbeam-partial"
+
+    static func path(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/sosreport/\(name)").standardized.path
+    }
+
+    static let path = path(kubernetes)
     static let present = FileManager.default.fileExists(atPath: path + "/sos_commands")
 }
 
@@ -39,8 +45,10 @@ struct SosreportRootTests {
         let nfLog = (s.entries.value ?? [:]).filter { $0.key.hasPrefix("net.netfilter.nf_log.") }
         #expect(nfLog.count == 13)
         #expect(nfLog.values.allSatisfy { $0.value == .value("NONE") })
-        // Copied read-only: no key looks writable.
-        #expect(s.entry("net.netfilter.nf_conntrack_max")?.writable == false)
+        // A copy's file modes are the unpacker's, not the kernel's: none is kept, so nothing claims to be writable.
+        #expect(s.entry("net.netfilter.nf_conntrack_max")?.writable == nil)
+        // Each value names where it was read (issue 13 defect 6).
+        #expect(s.entry("net.netfilter.nf_conntrack_max")?.source == "proc/sys/net/netfilter/nf_conntrack_max")
     }
 
     @Test func modulesFromProcModules() {
@@ -62,7 +70,9 @@ struct SosreportRootTests {
         }
         // proc/net/stat was not collected, and there is no conntrack -S output either.
         #expect(snapshot.stats.value == nil)
-        #expect(Coverage.unfilled(snapshot).contains { $0.hasPrefix("conntrack statistics: /proc/net/stat/nf_conntrack") })
+        #expect(Coverage.unfilled(snapshot).contains { $0.hasPrefix("conntrack statistics: not collected: neither proc/net/stat/nf_conntrack nor sos_commands/conntrack/conntrack_-S") })
+        // The nft ruleset was not collected: listed, so nobody reads "no such rule" into the listings.
+        #expect(Coverage.unfilled(snapshot).contains { $0.hasPrefix("rules: nftables: no nft ruleset in this sosreport") })
         #expect(Coverage.unfilled(snapshot).contains { $0.hasPrefix("kernel config: ") })
         // The firewall listings filled the rules, so the tools that cannot run are not listed as gaps.
         #expect(!Coverage.unfilled(snapshot).contains { $0.hasPrefix("rules from ") })
@@ -80,7 +90,7 @@ struct SosreportRootTests {
         // Both hold nf_conntrack_count, read at different moments: the copy is used and the difference noted.
         #expect(snapshot.sysctls.int("net.netfilter.nf_conntrack_count") == .value(901))
         #expect(snapshot.sourceNotes == [
-            "net.netfilter.nf_conntrack_count: proc/sys/net/netfilter/nf_conntrack_count holds 901, sysctl -a printed 832 (read at different moments; the /proc/sys copy is used)",
+            "net.netfilter.nf_conntrack_count: proc/sys/net/netfilter/nf_conntrack_count holds 901, sos_commands/kernel/sysctl_-a:1004 printed 832 (read at different moments; the /proc/sys copy is used)",
         ])
     }
 }

@@ -16,14 +16,28 @@ import Testing
     static func be16(_ v: UInt16) -> [UInt8] { withUnsafeBytes(of: v.bigEndian, Array.init) }
     static func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian, Array.init) }
 
-    static func message(family: UInt8 = 2, _ attributes: [UInt8]) -> [UInt8] {
+    /// An nfnetlink message; by default a ctnetlink IPCTNL_MSG_CT_NEW with NLM_F_MULTI, as in a dump reply.
+    static func message(
+        family: UInt8 = 2, type: UInt16 = UInt16(NFNL_SUBSYS_CTNETLINK) << 8 | UInt16(IPCTNL_MSG_CT_NEW.rawValue),
+        flags: UInt16 = UInt16(NLM_F_MULTI), _ attributes: [UInt8]
+    ) -> [UInt8] {
         let length = UInt32(16 + 4 + attributes.count)
         var bytes = withUnsafeBytes(of: length.littleEndian, Array.init)
-        bytes += withUnsafeBytes(of: UInt16(0x0100).littleEndian, Array.init)  // ctnetlink NEW (a dump reply)
-        bytes += withUnsafeBytes(of: UInt16(2).littleEndian, Array.init)       // NLM_F_MULTI
+        bytes += withUnsafeBytes(of: type.littleEndian, Array.init)
+        bytes += withUnsafeBytes(of: flags.littleEndian, Array.init)
         bytes += [UInt8](repeating: 0, count: 8)                                // seq, pid
         bytes += [family, 0, 0, 0]                                              // nfgenmsg
         return bytes + attributes
+    }
+
+    /// Runs `body` on a copy of `bytes` aligned as the kernel's messages are.
+    static func withMessage<T>(_ bytes: [UInt8], _ body: (UnsafePointer<nlmsghdr>) -> T) -> T {
+        bytes.withUnsafeBytes { raw in
+            let aligned = UnsafeMutableRawPointer.allocate(byteCount: raw.count, alignment: 8)
+            defer { aligned.deallocate() }
+            aligned.copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+            return body(aligned.assumingMemoryBound(to: nlmsghdr.self))
+        }
     }
 
     static func tcpEntry(helper: String? = nil) -> [UInt8] {
@@ -42,12 +56,7 @@ import Testing
     }
 
     func parse(_ bytes: [UInt8]) -> ConntrackEntry? {
-        bytes.withUnsafeBytes { raw in
-            let aligned = UnsafeMutableRawPointer.allocate(byteCount: raw.count, alignment: 8)
-            defer { aligned.deallocate() }
-            aligned.copyMemory(from: raw.baseAddress!, byteCount: raw.count)
-            return ConntrackMessage.parse(aligned.assumingMemoryBound(to: nlmsghdr.self))
-        }
+        Self.withMessage(bytes) { ConntrackMessage.parse($0) }
     }
 
     @Test func everyFieldOfATCPEntry() throws {
@@ -84,6 +93,35 @@ import Testing
         #expect(entry.zone == nil)
         #expect(entry.helper == nil)
         #expect(entry.isUnreplied)
+    }
+
+    @Test func replyTupleCountersLabelsAndICMP() throws {
+        let origIP = Self.attr(1, Self.attr(1, [10, 0, 0, 1]) + Self.attr(2, [10, 0, 0, 2]), nested: true)
+        let origProto = Self.attr(2, Self.attr(1, [1]) + Self.attr(4, Self.be16(77)) + Self.attr(5, [8]) + Self.attr(6, [0]), nested: true)
+        let replyIP = Self.attr(1, Self.attr(1, [10, 0, 0, 2]) + Self.attr(2, [10, 0, 0, 1]), nested: true)
+        let replyProto = Self.attr(2, Self.attr(1, [1]) + Self.attr(4, Self.be16(77)) + Self.attr(5, [0]) + Self.attr(6, [0]), nested: true)
+        let be64 = { (v: UInt64) in withUnsafeBytes(of: v.bigEndian, Array.init) }
+        var attributes = Self.attr(1, origIP + origProto, nested: true) + Self.attr(2, replyIP + replyProto, nested: true)
+        attributes += Self.attr(9, Self.attr(1, be64(3)) + Self.attr(2, be64(252)), nested: true)
+        attributes += Self.attr(10, Self.attr(3, Self.be32(2)) + Self.attr(4, Self.be32(168)), nested: true)
+        // Labels 3 and 70: the kernel's bitmap of longs, little-endian here.
+        var labels = [UInt8](repeating: 0, count: 16)
+        labels[0] = 1 << 3
+        labels[8] = 1 << 6
+        attributes += Self.attr(22, labels)
+        let entry = try #require(parse(Self.message(attributes)))
+        #expect(entry.l4proto == 1)
+        #expect(entry.original.icmpType == 8 && entry.original.icmpCode == 0 && entry.original.icmpID == 77)
+        #expect(entry.sourcePort == nil)
+        let reply = try #require(entry.reply)
+        #expect(reply.source.description == "10.0.0.2" && reply.destination.description == "10.0.0.1")
+        #expect(reply.icmpType == 0)
+        #expect(entry.counters == ConntrackCounters(originalPackets: 3, originalBytes: 252, replyPackets: 2, replyBytes: 168))
+        #expect(entry.labels?.bits == [3, 70])
+        // A summary's stream skips them, and reads the rest the same.
+        let lean = try #require(Self.withMessage(Self.message(attributes)) { ConntrackMessage.parse($0, detail: false) })
+        #expect(lean.reply == nil && lean.counters == nil && lean.labels == nil)
+        #expect(lean.original == entry.original)
     }
 
     @Test func truncatedOrTuplelessMessagesAreRejected() {

@@ -60,6 +60,18 @@ extension CheckInfo {
         }
     }
 
+    /// The finding for a sysctl that has no usable value: absent from this kernel → not-applicable, not visible
+    /// here → skipped (the text says what would make it visible), unreadable or out of range → error.
+    public func unreadable<V>(_ reading: SysctlReading<V>, what: String? = nil) -> Finding {
+        let prefix = what.map { "\($0): " } ?? ""
+        switch reading {
+        case .value: return error("\(prefix)read, but the check did not use it (a bug in ctdoctor)")
+        case .absent(let why): return notApplicable(prefix + why)
+        case .hidden(let why): return skipped(prefix + why)
+        case .error(let why): return error(prefix + why)
+        }
+    }
+
     private func finding(
         _ status: CheckStatus, _ severity: Severity?, _ observed: String, _ expected: String,
         _ explanation: String, _ evidence: [Evidence], _ remediation: Remediation?

@@ -1,16 +1,14 @@
-/// Runs checks over a snapshot. Every check yields exactly one finding, whatever its status,
-/// so a report always tells "passed" from "not run".
+/// Runs checks over a snapshot. Every selected check yields exactly one finding, whatever its status, so a report
+/// always tells "passed" from "not run"; with `only`, the report holds those checks and no others.
 public enum CheckEngine {
     public static let skippedOnRequest = "skipped on request (--skip)"
-    public static let notSelected = "not selected (--only)"
 
     public static func run(
         _ checks: [any Check], on snapshot: HostSnapshot,
         only: Set<String>? = nil, skip: Set<String> = []
     ) -> [Finding] {
-        checks.map { check in
+        checks.filter { only?.contains($0.info.id) ?? true }.map { check in
             let info = check.info
-            if let only, !only.contains(info.id) { return info.skipped(notSelected) }
             if skip.contains(info.id) { return info.skipped(skippedOnRequest) }
             return check.evaluate(snapshot)
         }

@@ -24,6 +24,9 @@ public enum Coverage {
         // problems matter only when none did.
         if !s.ruleset.sources.contains(where: { $0.rules.value != nil }) {
             parts += s.ruleset.sources.map { ("rules from \($0.origin)", $0.rules.problem) }
+        } else {
+            // Some rules were read, but a collection lacked a backend: "no such rule" cannot be concluded.
+            parts += (s.ruleset.uncollected ?? []).map { ("rules", $0) }
         }
         return parts.compactMap { name, problem in problem.map { "\(name): \($0)" } }
     }

@@ -70,6 +70,9 @@ public struct Report: Codable, Sendable, Equatable {
     public var unfilled: [String]?
     /// Where values came from when that matters (a sosreport's two readings of one sysctl).
     public var notes: [String]?
+    /// What `ctdoctor fix` would do about the findings, in order, each step once, held steps with why: the plan the
+    /// text report's commands and the `fix` script print. Absent in reports written before it was added.
+    public var plan: FixPlan?
 
     public init(snapshot: HostSnapshot, findings: [Finding], source: String? = nil) {
         var scored = findings
@@ -86,6 +89,7 @@ public struct Report: Codable, Sendable, Equatable {
             netns: Netns(inode: ns.inode.value, initial: ns.initial, name: ns.name, basis: ns.basis, found: ns.found),
             source: source ?? snapshot.root)
         notes = snapshot.sourceNotes
+        plan = FixPlan(findings: scored, includeDisruptive: false, initialNamespace: ns.initial)
     }
 }
 

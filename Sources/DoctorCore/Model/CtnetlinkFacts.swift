@@ -11,6 +11,9 @@ public struct CtnetlinkFacts: Codable, Sendable, Equatable {
     public var statistics: Reading<ConntrackStats>
     public var expectations: Reading<ExpectationFacts>
     public var lists: Reading<ConntrackLists>
+    /// Why no ctnetlink request was sent at all: on a modular kernel whose nf_conntrack_netlink is not loaded, the
+    /// first request makes the kernel load it (and nf_conntrack with it), and a check must not change the host.
+    public var withheld: String?
 
     public init(
         table: Reading<EntryCount> = .failed("not probed"),
@@ -24,6 +27,13 @@ public struct CtnetlinkFacts: Codable, Sendable, Equatable {
         self.statistics = statistics
         self.expectations = expectations
         self.lists = lists
+    }
+
+    /// No request sent, for the reason given: every reading is `denied` with it, so checks skip and say why.
+    public static func withheld(_ why: String) -> CtnetlinkFacts {
+        var facts = CtnetlinkFacts(table: .denied(why), statistics: .denied(why), expectations: .denied(why), lists: .denied(why))
+        facts.withheld = why
+        return facts
     }
 
     /// Every reading absent for the same reason (a copied root, or a snapshot from before ctnetlink was probed).

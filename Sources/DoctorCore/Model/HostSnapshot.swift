@@ -36,6 +36,13 @@ public struct HostSnapshot: Codable, Sendable, Equatable {
     public var helpers: HelperFacts
     /// What a reader should know about where values came from, e.g. a sosreport's two readings of one sysctl.
     public var sourceNotes: [String]?
+    /// A collection's listing of the conntrack table (a sosreport's `conntrack -L`, OVS's dump); nil when none was read.
+    public var listing: Reading<ConntrackListing>?
+    /// Open vSwitch's datapath conntrack count (a sosreport's `dpctl/ct-stats-show`); nil when none was read.
+    public var datapathConntrack: Reading<DatapathConntrack>?
+    /// Keys only the initial namespace shows (nf_log_all_netns), as `--all-netns` read them there, for the other
+    /// namespaces' checks; nil when no such reading was shared.
+    public var initialNamespaceSysctls: [String: SysctlEntry]?
 
     public init(
         takenAt: String = "",
@@ -85,6 +92,8 @@ public struct HostInfo: Codable, Sendable, Equatable {
     public var kernelRelease: Reading<String>
     /// Seconds since boot, from /proc/uptime: lifetime counters are totals over this span.
     public var uptimeSeconds: Reading<Double>
+    /// Where the uptime was read when not from /proc/uptime (a sosreport's `uptime` output).
+    public var uptimeSource: String?
     public var netns: NetnsIdentity
     public var privileges: Privileges
 
@@ -162,16 +171,23 @@ public struct KernelConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// Every `net.netfilter.*` sysctl found by listing /proc/sys/net/netfilter (recursively).
+/// Every `net.netfilter.*` sysctl found by listing /proc/sys/net/netfilter (recursively), plus `net.nf_conntrack_max`.
+/// Checks read them through `HostSnapshot.sysctl(_:)` (typed, bounded, absent vs not visible); the raw table serves
+/// the policy file's arbitrary keys and the boot-configuration comparison.
 public struct SysctlTable: Codable, Sendable, Equatable {
     /// Keyed by dotted name, e.g. `net.netfilter.nf_log.2`. A listing failure is kept as the reading's problem.
     public var entries: Reading<[String: SysctlEntry]>
+    /// Set when the values come from a collection (a sosreport, a copied tree) that holds no listing at all: a key
+    /// is then not visible rather than absent from the kernel. Says what the collection lacks.
+    public var uncollected: String?
 
-    public init(entries: Reading<[String: SysctlEntry]> = .failed("not probed")) {
+    public init(entries: Reading<[String: SysctlEntry]> = .failed("not probed"), uncollected: String? = nil) {
         self.entries = entries
+        self.uncollected = uncollected
     }
 
-    /// The value of `key`, trimmed; `.absent` when this kernel has no such key.
+    /// The text of `key`, trimmed; `.absent` when the listing has no such key. For keys that no check names (the
+    /// policy file's); checks use `HostSnapshot.sysctl(_:)`.
     public func value(_ key: String) -> Reading<String> {
         entries.flatMap { table in
             guard let entry = table[key] else { return .absent("\(key) is not present on this kernel") }
@@ -179,26 +195,12 @@ public struct SysctlTable: Codable, Sendable, Equatable {
         }
     }
 
+    /// The whole-number value of `key`, parsed as `SysctlKey.parse` does (bounded, never trapping).
     public func int(_ key: String) -> Reading<Int> {
-        value(key).flatMap { text in
-            guard let n = Int(text) else { return .failed("\(key) = \"\(text)\" is not a number") }
-            return .value(n)
-        }
+        value(key).flatMap { SysctlKey.named(key).parse($0).reading }
     }
 
     public func entry(_ key: String) -> SysctlEntry? { entries.value?[key] }
-
-    /// Keys with one value for the whole kernel (KERNEL-NOTES §1.1): read-only or missing outside the initial
-    /// network namespace. Every other net.* key is the reading namespace's own.
-    public static let globalKeys: Set<String> = [
-        "net.netfilter.nf_conntrack_max", "net.netfilter.nf_conntrack_expect_max", "net.netfilter.nf_conntrack_buckets",
-        "net.nf_conntrack_max", "net.netfilter.nf_log_all_netns",
-    ]
-
-    /// "global" or "this namespace", for evidence a reader of one namespace must not mistake for the other.
-    public static func scope(of key: String) -> String {
-        globalKeys.contains(key) ? "global: one value for every network namespace" : "this network namespace"
-    }
 
     /// The /proc/sys path of a dotted key.
     public static func path(of key: String) -> String {
@@ -210,10 +212,13 @@ public struct SysctlEntry: Codable, Sendable, Equatable {
     public var value: Reading<String>
     /// Permission bits of the /proc/sys file (e.g. 0o644, or 0o444 for a key read-only in this namespace).
     public var mode: UInt16?
+    /// Where the value was read when not from its /proc/sys file: "sos_commands/kernel/sysctl_-a:812".
+    public var source: String?
 
-    public init(value: Reading<String>, mode: UInt16? = nil) {
+    public init(value: Reading<String>, mode: UInt16? = nil, source: String? = nil) {
         self.value = value
         self.mode = mode
+        self.source = source
     }
 
     /// procfs sysctls check the owner write bit even for root.
@@ -263,7 +268,7 @@ public struct ModuleInventory: Codable, Sendable, Equatable {
     /// The modules the probes look for.
     public static let tracked = [
         "nf_conntrack", "nf_conntrack_netlink", "nf_log_syslog", "nf_log_ipv4", "nf_log_ipv6",
-        "nf_log_arp", "nf_log_bridge", "nf_log_netdev", "nf_log_common", "nfnetlink_log",
+        "nf_log_arp", "nf_log_bridge", "nf_log_netdev", "nf_log_common", "nfnetlink_log", "nfnetlink_cthelper", "nf_tables",
     ] + ConntrackHelperModule.known.map(\.module)
 
     public func status(_ name: String) -> ModuleStatus {
@@ -319,7 +324,7 @@ extension HostSnapshot {
     enum CodingKeys: String, CodingKey {
         case schema, takenAt, toolVersion, root, host, kernelConfig, sysctls, nfLog, modules, stats
         case kernelLog, dynamicDebug, persisted, ctnetlink, conntrackSlab, sample, tableSummary, ruleset, helpers
-        case sourceNotes
+        case sourceNotes, listing, datapathConntrack, initialNamespaceSysctls
     }
 
     static func notInSnapshot(takenBy version: String) -> String {
@@ -354,5 +359,8 @@ extension HostSnapshot {
             helpers: try section(.helpers, HelperFacts(expectations: .absent(older), userspace: .absent(older))))
         schema = try c.decode(String.self, forKey: .schema)
         sourceNotes = try c.decodeIfPresent([String].self, forKey: .sourceNotes)
+        listing = try c.decodeIfPresent(Reading<ConntrackListing>.self, forKey: .listing)
+        datapathConntrack = try c.decodeIfPresent(Reading<DatapathConntrack>.self, forKey: .datapathConntrack)
+        initialNamespaceSysctls = try c.decodeIfPresent([String: SysctlEntry].self, forKey: .initialNamespaceSysctls)
     }
 }

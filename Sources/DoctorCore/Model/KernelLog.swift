@@ -18,6 +18,8 @@ public struct KernelLog: Codable, Sendable, Equatable {
     public var tableFullByNetns: [TableFullOrigin]
     /// INVALID reasons (`nf_ct_proto_<n>: <reason>`), digits folded to N so one reason is one row; most frequent first.
     public var invalidReasons: [InvalidReasonCount]
+    /// When several files were merged (a sosreport's dmesg and kern.log): what each covered. nil for one source.
+    public var spans: [KernelLogSpan]?
 
     public init(
         source: String, recordsRead: Int = 0, firstSeconds: Double? = nil, lastSeconds: Double? = nil,
@@ -38,6 +40,21 @@ public struct KernelLog: Codable, Sendable, Equatable {
     public func summary(_ kind: KernelLogKind) -> KernelLogSummary? { kinds.first { $0.kind == kind } }
 
     public func count(_ kind: KernelLogKind) -> Int { summary(kind)?.count ?? 0 }
+}
+
+/// One file of a merged kernel log and the time it covers (seconds since boot).
+public struct KernelLogSpan: Codable, Sendable, Equatable {
+    public var source: String
+    public var records: Int
+    public var firstSeconds: Double?
+    public var lastSeconds: Double?
+
+    public init(source: String, records: Int, firstSeconds: Double?, lastSeconds: Double?) {
+        self.source = source
+        self.records = records
+        self.firstSeconds = firstSeconds
+        self.lastSeconds = lastSeconds
+    }
 }
 
 public enum KernelLogKind: String, Codable, Sendable, CaseIterable {

@@ -41,6 +41,11 @@ public enum Reading<Value: Sendable & Equatable & Codable>: Sendable, Equatable 
         return .absent(text)
     }
 
+    /// A fact a collection (a sosreport) did not keep: the host has it, the collection does not. Checks treat it like
+    /// any value that cannot be seen (skipped, never not-applicable); the text starts with `notCollectedPrefix`.
+    public static func notCollected(_ why: String) -> Reading { .denied(notCollectedPrefix + why) }
+    public static var notCollectedPrefix: String { "not collected: " }
+
     public func flatMap<T>(_ transform: (Value) -> Reading<T>) -> Reading<T> {
         switch self {
         case .value(let v): return transform(v)

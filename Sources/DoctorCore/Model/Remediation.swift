@@ -38,7 +38,8 @@ public struct RemediationStep: Codable, Sendable, Equatable {
         }
     }
 
-    /// What `fix --apply` does for this step. The argv is what a person would type for the same effect.
+    /// What `fix --apply` does for this step: the single source of truth. The command a person would type for the
+    /// same effect (`argv`, `command`) is derived from it, so a report, a script and `--apply` cannot disagree.
     public enum Action: Codable, Sendable, Equatable {
         /// Write `value` to /proc/sys/<key> directly (sysctl -w).
         case sysctl(key: String, value: String)
@@ -53,8 +54,6 @@ public struct RemediationStep: Codable, Sendable, Equatable {
     }
 
     public var purpose: String
-    /// The command, or nil when the step is advice a person has to carry out.
-    public var argv: [String]?
     public var action: Action
     public var scope: Scope
     public var risk: Risk
@@ -62,27 +61,37 @@ public struct RemediationStep: Codable, Sendable, Equatable {
     public var undo: [String]?
     public var verify: Verification?
 
-    public init(purpose: String, argv: [String]?, action: Action? = nil, scope: Scope, risk: Risk = .safe,
+    /// The command as an argument vector, or nil when the step is advice a person has to carry out.
+    public var argv: [String]? { action.argv }
+
+    /// The command as a POSIX shell would need it typed (it can span lines: a here-document).
+    public var command: String? { action.shellCommand }
+
+    /// A step that runs `argv` (no shell), or advice when `argv` is nil.
+    public init(purpose: String, argv: [String]?, scope: Scope, risk: Risk = .safe,
+                undo: [String]? = nil, verify: Verification? = nil) {
+        self.init(purpose: purpose, action: argv.map(Action.command) ?? .advice, scope: scope, risk: risk, undo: undo, verify: verify)
+    }
+
+    public init(purpose: String, action: Action, scope: Scope, risk: Risk = .safe,
                 undo: [String]? = nil, verify: Verification? = nil) {
         self.purpose = purpose
-        self.argv = argv
-        self.action = action ?? argv.map(Action.command) ?? .advice
+        self.action = action
         self.scope = scope
         self.risk = risk
         self.undo = undo
         self.verify = verify
     }
 
-    /// The command as a POSIX shell would need it typed.
-    public var command: String? { argv.map(ShellQuote.join) }
-
     private enum CodingKeys: String, CodingKey { case purpose, argv, command, action, scope, risk, undo, verify }
 
+    /// `argv` and `command` are written for readers of the JSON; reading, only `action` counts (`argv` stands in
+    /// for it in documents that lack it).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         purpose = try c.decode(String.self, forKey: .purpose)
-        argv = try c.decodeIfPresent([String].self, forKey: .argv)
-        action = try c.decodeIfPresent(Action.self, forKey: .action) ?? argv.map(Action.command) ?? .advice
+        action = try c.decodeIfPresent(Action.self, forKey: .action)
+            ?? c.decodeIfPresent([String].self, forKey: .argv).map(Action.command) ?? .advice
         scope = try c.decode(Scope.self, forKey: .scope)
         risk = try c.decode(Risk.self, forKey: .risk)
         undo = try c.decodeIfPresent([String].self, forKey: .undo)
@@ -110,7 +119,6 @@ extension RemediationStep {
     ) -> RemediationStep {
         RemediationStep(
             purpose: purpose,
-            argv: ["sysctl", "-w", "\(key)=\(value)"],
             action: .sysctl(key: key, value: value),
             scope: scope,
             risk: risk,
@@ -125,13 +133,9 @@ extension RemediationStep {
             undo: ["modprobe", "-r", module])
     }
 
-    /// Writes one of ctdoctor's own boot files whole. Printed as a command that writes the same bytes.
+    /// Writes one of ctdoctor's own boot files whole. Printed as a here-document that writes the same text.
     public static func ownFile(_ path: String, contents: String, purpose: String) -> RemediationStep {
-        RemediationStep(
-            purpose: purpose,
-            argv: ["sh", "-c", "printf '%s' \(ShellQuote.quote(contents)) > \(ShellQuote.quote(path))"],
-            action: .writeFile(path: path, contents: contents),
-            scope: .persistent)
+        RemediationStep(purpose: purpose, action: .writeFile(path: path, contents: contents), scope: .persistent)
     }
 
     /// A step a person has to carry out; nothing to run.

@@ -20,6 +20,9 @@ public struct Ruleset: Codable, Sendable, Equatable {
     /// Rules that accept or forward a destination port a kernel helper watches by default (21, 5060, …), named as a
     /// port of its own rather than inside a range.
     public var helperPortRules: [RuleRef]
+    /// What a collection (a sosreport) did not keep, one line each ("nftables: no nft ruleset in this sosreport"):
+    /// the rules read are then not all the rules, and "no such rule" cannot be concluded. nil on a live host.
+    public var uncollected: [String]?
 
     public init(
         sources: [RulesetSource] = [], nat: [NatRule] = [], invalidDrops: [RuleRef] = [], traces: [RuleRef] = [],
@@ -44,6 +47,12 @@ public struct Ruleset: Codable, Sendable, Equatable {
         let readings = sources.map(\.rules)
         if let denied = readings.first(where: { if case .denied = $0 { true } else { false } }) { return denied }
         return readings.first { if case .failed = $0 { true } else { false } }
+    }
+
+    /// Why "no such rule" cannot be concluded from the rules read: what the collection lacks; nil when complete.
+    public var incomplete: String? {
+        guard let uncollected, !uncollected.isEmpty else { return nil }
+        return uncollected.joined(separator: "; ")
     }
 
     /// True when no tool could be asked at all (none installed, or a copied root without recorded rules).

@@ -36,6 +36,9 @@ public struct TableSummary: Codable, Sendable, Equatable {
     /// ESTABLISHED TCP entries by time since their last packet, estimated as the ESTABLISHED timeout minus the
     /// time left, and never more than the entry's age when it has a start time.
     public var establishedIdle: Histogram?
+    /// Entries whose destination is an overlay tunnel port ("udp/4789" → entries), counted exactly; nil from a
+    /// ctdoctor that did not count them.
+    public var tunnelEntries: [String: Int]?
     /// The nf_conntrack_tcp_timeout_established the idle times were estimated from.
     public var establishedTimeout: Int?
     /// True when every entry in `establishedIdle` had a start time (nf_conntrack_timestamp = 1), so no idle time is
@@ -119,10 +122,11 @@ public struct Histogram: Codable, Sendable, Equatable {
 
     /// Entries in buckets whose upper bound is at most `seconds` (the last bucket has none and never counts).
     public func count(atMost seconds: Int) -> Int {
-        buckets.filter { ($0.upTo ?? .max) <= seconds }.reduce(0) { $0 + $1.count }
+        buckets.filter { ($0.upTo ?? .max) <= seconds }.reduce(0) { $0.saturatingAdd($1.count) }
     }
 
-    public var total: Int { buckets.reduce(0) { $0 + $1.count } }
+    /// Saturating: the counts may come from a snapshot file, which nothing keeps consistent.
+    public var total: Int { buckets.reduce(0) { $0.saturatingAdd($1.count) } }
 }
 
 public struct HistogramBucket: Codable, Sendable, Equatable {

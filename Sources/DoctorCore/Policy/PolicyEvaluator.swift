@@ -21,7 +21,7 @@ public enum PolicyEvaluator {
     /// checks verified, waivers applied. `today` is "YYYY-MM-DD" (UTC).
     public static func evaluate(_ policy: Policy, snapshot: HostSnapshot, findings builtIn: [Finding], today: String) -> [Finding] {
         var findings = builtIn
-        findings += policy.sysctls.map { judge($0, snapshot.sysctls) }
+        findings += policy.sysctls.map { judge($0, snapshot) }
         findings += policy.modules.map { judge($0, snapshot.modules) }
         findings = findings.map { overrideSeverity($0, policy.severity) }
         findings += policy.require.map { judge($0, findings) }
@@ -34,25 +34,57 @@ public enum PolicyEvaluator {
         CheckInfo(id: id, title: title, weight: weight, rationale: "A site expectation from the policy file (\(origin)).")
     }
 
-    static func judge(_ e: Policy.SysctlExpectation, _ sysctls: SysctlTable) -> Finding {
-        let check = info(sysctlID(e.key), "\(e.key) \(e.expected) (site policy)", weight: e.weight, origin: e.origin)
-        let source = SysctlTable.path(of: e.key)
-        guard sysctls.entries.value != nil else { return check.unreadable(sysctls.entries, what: "the net.netfilter sysctls") }
+    /// Every check a policy adds, in report order, as `checks` and `explain` show them.
+    public static func checkInfos(_ policy: Policy) -> [CheckInfo] {
+        policy.sysctls.map(info) + policy.modules.map(info) + policy.require.map(info) + policy.waivers.map(info)
+    }
+
+    /// The kinds of policy check, for `checks` and `explain` without a policy file: (id pattern, what it judges).
+    public static let families: [(pattern: String, meaning: String)] = [
+        (sysctlID("<key>"), "a `sysctls` entry: the running value of a net.netfilter key equals / is within / is one of what the policy says, or is absent"),
+        (moduleID("<name>"), "a `modules.loaded` / `modules.notLoaded` entry: the module is (or is not) loaded or built in"),
+        (requireID("<id>"), "a `require` entry: built-in check <id> must pass"),
+        (waiverID("<id>"), "a waiver: passes while it holds, fails (error) once it has expired"),
+    ]
+
+    static func info(_ e: Policy.SysctlExpectation) -> CheckInfo {
+        info(sysctlID(e.key), "\(e.key) \(e.expected) (site policy)", weight: e.weight, origin: e.origin)
+    }
+
+    static func info(_ e: Policy.ModuleExpectation) -> CheckInfo {
+        info(moduleID(e.module), expectedModuleState(e) + " (site policy)", weight: Policy.defaultWeight, origin: e.origin)
+    }
+
+    static func info(_ r: Policy.Requirement) -> CheckInfo {
+        info(requireID(r.check), "\(r.check) must pass (site policy)", weight: Policy.defaultWeight, origin: r.origin)
+    }
+
+    static func info(_ w: Policy.Waiver) -> CheckInfo {
+        info(waiverID(w.check), "waiver for \(w.check) (site policy)", weight: 0, origin: w.origin)
+    }
+
+    static func expectedModuleState(_ e: Policy.ModuleExpectation) -> String {
+        e.loaded ? "\(e.module) loaded (or built in)" : "\(e.module) not loaded"
+    }
+
+    static func judge(_ e: Policy.SysctlExpectation, _ snapshot: HostSnapshot) -> Finding {
+        let check = info(e)
+        let source = snapshot.sysctls.entry(e.key)?.source ?? SysctlTable.path(of: e.key)
         let why = "The site policy (\(e.origin)) expects \(e.key) \(e.expected)."
-        switch sysctls.value(e.key) {
-        case .absent:
+        switch snapshot.sysctlText(SysctlKey.named(e.key)) {
+        case .absent(let absent):
             let observed = "\(e.key) is not present on this kernel"
             if e.absent == true { return check.pass(observed: observed, expected: e.expected, explanation: why) }
             return check.fail(
                 e.severity, observed: observed, expected: e.expected,
-                explanation: why + " This kernel has no such key (its module is not loaded, or the kernel does not have it).",
+                explanation: why + " This kernel has no such key: \(absent).",
                 evidence: [Evidence(source, "absent")], remediation: nil)
-        case .denied(let problem): return check.skipped("\(e.key) could not be read: \(problem)")
-        case .failed(let problem): return check.error("\(e.key) could not be read: \(problem)")
+        case .hidden(let problem): return check.skipped(problem)
+        case .error(let problem): return check.error(problem)
         case .value(let value):
             let observed = "\(e.key) = \(value)"
             let evidence = [Evidence(source, value)]
-            let problems = violations(e, value)
+            let problems = violations(e, value, number: SysctlKey.named(e.key).parse(value).value)
             if problems.isEmpty { return check.pass(observed: observed, expected: e.expected, explanation: why, evidence: evidence) }
             return check.fail(
                 e.severity, observed: observed, expected: e.expected,
@@ -61,12 +93,12 @@ public enum PolicyEvaluator {
         }
     }
 
-    static func violations(_ e: Policy.SysctlExpectation, _ value: String) -> [String] {
+    static func violations(_ e: Policy.SysctlExpectation, _ value: String, number: Int?) -> [String] {
         var out: [String] = []
         if e.absent == true { out.append("the key should not exist") }
         if let equals = e.equals, value != equals { out.append("not \(equals)") }
         if e.min != nil || e.max != nil {
-            if let n = Int(value) {
+            if let n = number {
                 if let min = e.min, n < min { out.append("below \(min)") }
                 if let max = e.max, n > max { out.append("above \(max)") }
             } else {
@@ -80,7 +112,7 @@ public enum PolicyEvaluator {
     /// A value that satisfies the policy, when one follows from it.
     static func remedy(_ e: Policy.SysctlExpectation, previous: String) -> Remediation? {
         let target = e.equals ?? e.oneOf?.first ?? {
-            guard let n = Int(previous) else { return e.min.map(String.init) ?? e.max.map(String.init) }
+            guard let n = SysctlKey.named(e.key).parse(previous).value else { return e.min.map(String.init) ?? e.max.map(String.init) }
             if let min = e.min, n < min { return String(min) }
             if let max = e.max, n > max { return String(max) }
             return nil
@@ -91,8 +123,8 @@ public enum PolicyEvaluator {
     }
 
     static func judge(_ e: Policy.ModuleExpectation, _ modules: ModuleInventory) -> Finding {
-        let expected = e.loaded ? "\(e.module) loaded (or built in)" : "\(e.module) not loaded"
-        let check = info(moduleID(e.module), expected + " (site policy)", weight: Policy.defaultWeight, origin: e.origin)
+        let expected = expectedModuleState(e)
+        let check = info(e)
         let status = modules.status(e.module)
         let observed = "\(e.module): \(status.state.rawValue)"
         let evidence = [Evidence(status.evidence, status.state.rawValue)]
@@ -116,7 +148,7 @@ public enum PolicyEvaluator {
     }
 
     static func judge(_ r: Policy.Requirement, _ findings: [Finding]) -> Finding {
-        let check = info(requireID(r.check), "\(r.check) must pass (site policy)", weight: Policy.defaultWeight, origin: r.origin)
+        let check = info(r)
         let expected = "\(r.check): pass"
         let why = "The site policy (\(r.origin)) requires \(r.check) to pass."
         guard let target = findings.first(where: { $0.id == r.check }) else {
@@ -144,7 +176,7 @@ public enum PolicyEvaluator {
     static func applyWaivers(_ waivers: [Policy.Waiver], to findings: [Finding], today: String) -> [Finding] {
         var out = findings
         for w in waivers {
-            let check = info(waiverID(w.check), "waiver for \(w.check) (site policy)", weight: 0, origin: w.origin)
+            let check = info(w)
             let until = w.expires.map { "until \($0)" } ?? "with no expiry"
             let expected = "a waiver that has not expired"
             guard let i = out.firstIndex(where: { $0.id == w.check }) else { continue }

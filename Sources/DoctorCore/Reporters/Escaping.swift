@@ -1,7 +1,7 @@
 import Foundation
 
 /// Quoting for the text formats, one place each, so host data (rule comments, hostnames) can never break out.
-enum Escape {
+public enum Escape {
     /// XML 1.0 character data and attribute values. Characters XML 1.0 forbids (most C0 controls) become U+FFFD.
     static func xml(_ s: String) -> String {
         var out = ""
@@ -60,9 +60,4 @@ enum Escape {
         }
         return String(repeating: "`", count: max(3, longest + 1))
     }
-}
-
-extension Finding {
-    /// The runnable commands of this finding's remediation, quoted for a shell (advice steps have none).
-    var commands: [String] { remediation?.steps.compactMap(\.command) ?? [] }
 }

@@ -21,13 +21,13 @@ public enum JUnitReporter {
         ]
         for (name, value) in properties { out.append("      <property name=\"\(x(name))\" value=\"\(x(value))\"/>") }
         out.append("    </properties>")
-        for f in report.findings { out += testcase(f) }
+        for f in report.findings { out += testcase(f, commands: report.commands(for: f)) }
         out.append("  </testsuite>")
         out.append("</testsuites>")
         return out.joined(separator: "\n") + "\n"
     }
 
-    static func testcase(_ f: Finding) -> [String] {
+    static func testcase(_ f: Finding, commands: [String]) -> [String] {
         let open = "    <testcase classname=\"ctdoctor.\(x(f.area))\" name=\"\(x(f.id))\" time=\"0\">"
         let severity = f.severity?.rawValue ?? "none"
         switch f.status {
@@ -36,7 +36,7 @@ public enum JUnitReporter {
         case .fail:
             var body = ["\(f.title)", "observed: \(f.observed)", "expected: \(f.expected)", "", f.explanation]
             body += f.evidence.map { "evidence: \($0.source): \($0.value)" }
-            if !f.commands.isEmpty { body += ["", "fix:"] + f.commands.map { "  " + $0 } }
+            if !commands.isEmpty { body += ["", "fix:"] + commands.map { "  " + $0 } }
             return [
                 open,
                 "      <failure message=\"\(x("[\(severity)] observed: \(f.observed); expected: \(f.expected)"))\" type=\"\(severity)\">\(text(body.joined(separator: "\n")))</failure>",

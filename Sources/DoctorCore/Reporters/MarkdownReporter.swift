@@ -34,12 +34,12 @@ public enum MarkdownReporter {
         }
         for f in failing {
             out.append("")
-            out += contentsOf(f)
+            out += contentsOf(f, commands: report.commands(for: f))
         }
         return out.joined(separator: "\n") + "\n"
     }
 
-    static func contentsOf(_ f: Finding) -> [String] {
+    static func contentsOf(_ f: Finding, commands: [String]) -> [String] {
         let severity = f.severity.map { " (\($0.rawValue))" } ?? (f.status == .error ? " (error: the check could not run)" : "")
         var out = [
             "### `\(f.id)`\(severity): \(Escape.markdownText(f.title))", "",
@@ -52,7 +52,6 @@ public enum MarkdownReporter {
             out += ["", "**Fix:** \(Escape.markdownText(rem.summary))"]
             let advice = rem.steps.filter { $0.argv == nil }.map { "- \(Escape.markdownText($0.purpose))" }
             if !advice.isEmpty { out += [""] + advice }
-            let commands = f.commands
             if !commands.isEmpty {
                 let body = commands.joined(separator: "\n")
                 let fence = Escape.fence(for: body)

@@ -56,15 +56,15 @@ public enum PrometheusReporter {
         func gauge(_ name: String, _ help: String, _ value: Int?) -> Family {
             Family(name: name, type: "gauge", help: help, samples: value.map { [([], String($0))] } ?? [])
         }
-        let entries = snap.sysctls.int("net.netfilter.nf_conntrack_count").value ?? snap.ctnetlink.table.value?.entries
-        let max = snap.sysctls.int("net.netfilter.nf_conntrack_max").value ?? snap.ctnetlink.table.value?.max
+        let entries = snap.sysctl(.conntrackCount).value ?? snap.ctnetlink.table.value?.entries
+        let max = snap.sysctl(.conntrackMax).value ?? snap.ctnetlink.table.value?.max
         let stats = snap.ctnetlink.statistics.value ?? snap.stats.value
         return [
             gauge("ctdoctor_conntrack_entries", "Conntrack entries in this network namespace (nf_conntrack_count).", entries),
             gauge("ctdoctor_conntrack_max", "The conntrack table limit (nf_conntrack_max).", max),
-            gauge("ctdoctor_conntrack_buckets", "Hash table buckets (nf_conntrack_buckets).", snap.sysctls.int("net.netfilter.nf_conntrack_buckets").value),
+            gauge("ctdoctor_conntrack_buckets", "Hash table buckets (nf_conntrack_buckets).", snap.sysctl(.conntrackBuckets).value),
             gauge("ctdoctor_conntrack_expectations", "Expectations in this network namespace (a ctnetlink dump).", snap.ctnetlink.expectations.value?.count),
-            gauge("ctdoctor_conntrack_expect_max", "The expectation limit (nf_conntrack_expect_max).", snap.sysctls.int("net.netfilter.nf_conntrack_expect_max").value),
+            gauge("ctdoctor_conntrack_expect_max", "The expectation limit (nf_conntrack_expect_max).", snap.sysctl(.expectMax).value),
             Family(
                 name: "ctdoctor_conntrack_stat_total", type: "counter",
                 help: "Conntrack statistics counters summed over CPUs, by name (insert_failed, drop, early_drop, invalid, ...).",

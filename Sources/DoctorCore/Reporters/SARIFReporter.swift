@@ -102,7 +102,7 @@ public enum SARIFReporter {
                 suppressions: f.status == .waived ? [Suppression(justification: f.explanation)] : nil,
                 properties: ResultProperties(
                     status: f.status.rawValue, severity: f.severity?.rawValue, observed: f.observed, expected: f.expected,
-                    scoreImpact: f.scoreImpact, commands: f.commands))
+                    scoreImpact: f.scoreImpact, commands: report.commands(for: f)))
         }
         var properties = ["score": String(report.score), "takenAt": report.takenAt, "source": report.host.source]
         properties["hostname"] = report.host.hostname

@@ -16,7 +16,7 @@ public enum TAPReporter {
                 out.append("ok \(description) # SKIP \(escape(oneLine(why)))")
             case .fail, .error:
                 out.append("not ok \(description)")
-                out += diagnostics(f)
+                out += diagnostics(f, commands: report.commands(for: f))
             }
         }
         let s = report.summary
@@ -24,7 +24,7 @@ public enum TAPReporter {
         return out.joined(separator: "\n") + "\n"
     }
 
-    static func diagnostics(_ f: Finding) -> [String] {
+    static func diagnostics(_ f: Finding, commands: [String]) -> [String] {
         var lines = ["  ---", "  status: \(f.status.rawValue)"]
         if let severity = f.severity { lines.append("  severity: \(severity.rawValue)") }
         lines.append("  observed: \(Escape.quoted(f.observed))")
@@ -34,9 +34,9 @@ public enum TAPReporter {
             lines.append("  evidence:")
             for e in f.evidence { lines.append("    - {source: \(Escape.quoted(e.source)), value: \(Escape.quoted(e.value))}") }
         }
-        if !f.commands.isEmpty {
+        if !commands.isEmpty {
             lines.append("  commands:")
-            lines += f.commands.map { "    - \(Escape.quoted($0))" }
+            lines += commands.map { "    - \(Escape.quoted($0))" }
         }
         lines.append("  ...")
         return lines

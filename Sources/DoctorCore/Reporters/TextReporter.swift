@@ -110,41 +110,14 @@ public struct TextReporter: Sendable {
         return "\(r.findings.count) checks: " + parts.joined(separator: ", ")
     }
 
+    /// The same plan `ctdoctor fix` prints, in the same words: held steps are commented out here too.
     func remediationBlock(_ r: Report) -> [String] {
-        var seen = Set<[String]>()
-        var out: [String] = []
-        let hostOnlyHere = r.host.netns.initial != true
-        for f in r.findings where f.status == .fail || f.status == .skipped {
-            guard let rem = f.remediation, !rem.steps.isEmpty else { continue }
-            var block = comment("# ", "\(f.id): \(rem.summary)")
-            for step in rem.steps {
-                guard let argv = step.argv else {
-                    block += comment("#   ", "advice: \(step.purpose)")
-                    continue
-                }
-                guard seen.insert(argv).inserted else { continue }
-                var note = step.purpose
-                if step.risk == .disruptive { note = "DISRUPTIVE: " + note }
-                block += comment("#   ", note)
-                let command = ShellQuote.join(argv)
-                if step.scope == .initialNamespaceOnly && hostOnlyHere {
-                    block.append("#   (run on the host, in the initial network namespace:)")
-                    block.append("# \(command)")
-                } else {
-                    block.append(command)
-                }
-            }
-            out += block
-        }
-        guard !out.isEmpty else { return [] }
-        return [palette.bold("Commands (review them first; run as root in the namespace that was checked):")] + out
+        let lines = PlanText.lines(FixPlan(report: r))
+        guard !lines.isEmpty else { return [] }
+        return [palette.bold(Self.commandsTitle)] + lines
     }
 
-    /// Comment lines for the command block: a purpose can quote host data (a rule's comment) that holds a line
-    /// break, and the line after it must not become a command when the block is pasted into a shell.
-    func comment(_ prefix: String, _ text: String) -> [String] {
-        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { prefix + $0 }
-    }
+    public static let commandsTitle = "Commands (review them first; run as root in the namespace that was checked):"
 
     func wrap(_ text: String, indent: String) -> [String] {
         var lines: [String] = []

@@ -11,30 +11,27 @@ public struct Applier: Sendable {
         public var failure: String?
         /// Nil unless a failure led to a rollback; then, whether every earlier change was put back.
         public var rolledBack: Bool?
+        /// Set when the journal could not be brought up to date during a rollback: the changes are back, the file
+        /// still shows an earlier state.
+        public var journalProblem: String? = nil
     }
-
-    /// Programs a command step may run: the tools that change conntrack settings, modules and rules.
-    public static let allowedPrograms: Set<String> = [
-        "modprobe", "nft", "iptables", "ip6tables", "iptables-legacy", "ip6tables-legacy", "iptables-nft", "ip6tables-nft",
-    ]
 
     public var host: HostRoot
     public var runner: any CommandRunner
-    public var journalPath: String
+    /// Where the journal is kept up to date; nil when it cannot be (an undo read from standard input).
+    public var journalPath: String?
     public var log: @Sendable (String) -> Void
 
-    public init(host: HostRoot, runner: any CommandRunner, journalPath: String, log: @escaping @Sendable (String) -> Void) {
+    public init(host: HostRoot, runner: any CommandRunner, journalPath: String?, log: @escaping @Sendable (String) -> Void) {
         self.host = host
         self.runner = runner
         self.journalPath = journalPath
         self.log = log
     }
 
-    /// Sysctls a fix may write: conntrack's own keys, nothing else.
-    public static func mayWrite(sysctl key: String) -> Bool {
-        key.hasPrefix("net.netfilter.") && !key.contains("/") && !key.contains("..")
-    }
-
+    /// Applies the plan's steps in order. Each step is recorded in the journal, written and fsynced with its folder,
+    /// before anything changes; a step that cannot be recorded is not taken. The first failure (the change, its check,
+    /// or recording its outcome) puts back every change already made, this one included.
     public func apply(
         _ plan: FixPlan, journal: inout Journal,
         decide: (FixPlan.Item, Int, Int) -> Decision
@@ -54,126 +51,148 @@ public struct Applier: Sendable {
                     return outcome
                 }
             }
-            if let refusal = Self.refusal(item.step.action) {
+            if let refusal = ChangePolicy.refusal(item.step.action) {
                 outcome.failure = "\(item.checkID): \(refusal)"
                 break
             }
-            var entry = Journal.Entry(
-                checkID: item.checkID, purpose: item.step.purpose, action: item.step.action,
-                previous: nil, existed: nil, undo: item.step.undo, state: .pending, message: nil)
-            if case .sysctl(let key, _) = item.step.action {
-                let before = host.readTrimmed(SysctlTable.path(of: key))
-                guard let value = before.value else {
-                    outcome.failure = "\(item.checkID): cannot read \(key) before changing it: \(before.problem ?? "")"
-                    break
-                }
-                entry.previous = value
+            let recorded = record(item)
+            guard case .success(let entry) = recorded else {
+                if case .failure(let why) = recorded { outcome.failure = "\(item.checkID): \(why.message)" }
+                break
             }
-            if case .writeFile(let path, _) = item.step.action {
-                switch host.read(path) {
-                case .value(let text): entry.previous = text; entry.existed = true
-                case .absent: entry.existed = false
-                case let other:
-                    outcome.failure = "\(item.checkID): cannot read \(path) before replacing it: \(other.problem ?? "")"
-                }
-                if outcome.failure != nil { break }
-            }
-            if case .controlWrite(_, _, let undoText) = item.step.action { entry.previous = undoText }
             journal.entries.append(entry)
-            try journal.save(to: journalPath)
+            if let problem = save(journal) {
+                journal.entries.removeLast()
+                outcome.failure = "\(item.checkID): \(problem); nothing was changed for this step"
+                break
+            }
             let failedToApply = perform(item.step.action)
             let problem = failedToApply ?? verify(item.step)
-            journal.entries[journal.entries.count - 1].state = failedToApply != nil ? .failed : problem != nil ? .unverified : .verified
-            journal.entries[journal.entries.count - 1].message = problem
-            try journal.save(to: journalPath)
+            let last = journal.entries.count - 1
+            journal.entries[last].state = failedToApply != nil ? .failed : problem != nil ? .unverified : .verified
+            journal.entries[last].message = problem
+            let unsaved = save(journal)
             if let problem {
                 outcome.failure = "\(item.checkID): \(problem)"
+                break
+            }
+            if let unsaved {
+                // The change is made but its journal entry does not say so: put it back rather than leave it unrecorded.
+                outcome.failure = "\(item.checkID): applied, but \(unsaved)"
                 break
             }
             outcome.applied += 1
             log("applied and verified: \(describe(item.step.action))")
         }
         if outcome.failure != nil {
-            outcome.rolledBack = try putBack(&journal, as: .rolledBack)
+            let (back, problem) = putBack(&journal, as: .rolledBack)
+            outcome.rolledBack = back
+            outcome.journalProblem = problem
         }
         return outcome
     }
 
-    /// Restores every verified (or possibly applied) entry of a journal, newest first. True when all came back.
-    public func undo(_ journal: inout Journal) throws(InputError) -> Bool {
-        try putBack(&journal, as: .undone)
+    /// The journal entry for a step, with what it is about to replace, read now.
+    private func record(_ item: FixPlan.Item) -> Result<Journal.Entry, ChangePolicy.Refusal> {
+        var entry = Journal.Entry(
+            checkID: item.checkID, purpose: item.step.purpose, action: item.step.action,
+            previous: nil, existed: nil, undo: item.step.undo, state: .pending, message: nil)
+        switch item.step.action {
+        case .sysctl(let key, _):
+            let before = host.readTrimmed(SysctlTable.path(of: key))
+            guard let value = before.value else {
+                return .failure(.init(message: "cannot read \(key) before changing it: \(before.problem ?? "")"))
+            }
+            entry.previous = value
+        case .writeFile(let path, _):
+            switch host.read(path) {
+            case .value(let text): entry.previous = text; entry.existed = true
+            case .absent: entry.existed = false
+            case let other: return .failure(.init(message: "cannot read \(path) before replacing it: \(other.problem ?? "")"))
+            }
+        case .controlWrite(_, _, let undoText):
+            entry.previous = undoText
+        case .command, .advice:
+            break
+        }
+        return .success(entry)
     }
 
-    private func putBack(_ journal: inout Journal, as state: Journal.State) throws(InputError) -> Bool {
+    /// Writes the journal (whole, fsynced with its folder); nil when it is on disk, or why not.
+    private func save(_ journal: Journal) -> String? {
+        guard let journalPath else { return nil }
+        do {
+            try journal.save(to: journalPath)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    /// Restores every verified (or possibly applied) entry of a journal, newest first. True when all came back.
+    /// Every entry is checked against what ctdoctor may change before anything runs: a journal that asks for
+    /// anything else (a forged one) is refused whole.
+    public func undo(_ journal: inout Journal) throws(InputError) -> Bool {
+        for entry in journal.entries {
+            if let refusal = ChangePolicy.refusal(undoing: entry) {
+                throw InputError("--undo: \(entry.checkID): \(refusal); nothing was changed")
+            }
+        }
+        let (back, problem) = putBack(&journal, as: .undone)
+        if let problem { log("the journal could not be updated (\(problem)): it still shows the changes as made") }
+        return back
+    }
+
+    /// Puts back, newest first; keeps going when one entry or a journal write fails, so as much as possible is back.
+    /// Logs exactly what it writes or runs.
+    private func putBack(_ journal: inout Journal, as state: Journal.State) -> (allBack: Bool, journalProblem: String?) {
         var allBack = true
+        var journalProblem: String?
         for i in journal.entries.indices.reversed() {
             let entry = journal.entries[i]
             guard [.verified, .unverified, .pending].contains(entry.state) else { continue }
-            let problem: String?
-            switch entry.action {
-            case .sysctl(let key, _):
-                if let previous = entry.previous {
-                    problem = host.write(SysctlTable.path(of: key), previous + "\n")
-                        ?? readBack(key, expecting: previous)
-                } else {
-                    problem = "no previous value recorded"
-                }
-            case .command(let argv):
-                if let undo = entry.undo, undo.isEmpty {
-                    problem = nil  // the step declares there is nothing to put back
-                } else if let undo = entry.undo {
-                    problem = Self.refusal(.command(undo)) ?? run(undo)
-                } else {
-                    problem = "no undo command for \(ShellQuote.join(argv)); reverse it by hand"
-                }
-            case .writeFile(let path, _):
-                if entry.existed == true, let previous = entry.previous {
-                    problem = host.write(path, previous) ?? (host.read(path).value == previous ? nil : "\(path) does not read back as before")
-                } else if entry.existed == false {
-                    problem = host.remove(path)
-                } else {
-                    problem = "nothing recorded about \(path) before it was written"
-                }
-            case .controlWrite(let path, _, _):
-                problem = entry.previous.map { host.write(path, $0 + "\n") } ?? "no reverse query recorded for \(path)"
-            case .advice:
-                problem = nil
-            }
+            let (problem, done) = restore(entry)
             if let problem {
                 allBack = false
                 journal.entries[i].message = "could not put back: \(problem)"
                 log("NOT put back: \(describe(entry.action)): \(problem)")
             } else {
                 journal.entries[i].state = state
-                if case .sysctl(let key, let value) = entry.action, let previous = entry.previous {
-                    log("put back: \(key) = \(previous) (had been set to \(value))")
-                } else {
-                    log("put back: \(describe(entry.action))")
-                }
+                log("put back: \(done)")
             }
-            try journal.save(to: journalPath)
+            if let unsaved = save(journal), journalProblem == nil { journalProblem = unsaved }
         }
-        return allBack
+        return (allBack, journalProblem)
     }
 
-    static func refusal(_ action: RemediationStep.Action) -> String? {
-        switch action {
-        case .sysctl(let key, _):
-            return mayWrite(sysctl: key) ? nil : "refusing to write \(key): ctdoctor only writes net.netfilter.* sysctls"
+    /// Reverses one entry; returns why it could not, or what it wrote or ran.
+    private func restore(_ entry: Journal.Entry) -> (problem: String?, done: String) {
+        switch entry.action {
+        case .sysctl(let key, let value):
+            guard let previous = entry.previous else { return ("no previous value recorded", "") }
+            let problem = host.write(SysctlTable.path(of: key), previous + "\n") ?? readBack(key, expecting: previous)
+            return (problem, "\(key) = \(previous) (had been set to \(value))")
         case .command(let argv):
-            guard let program = argv.first, allowedPrograms.contains(program) else {
-                return "refusing to run \(argv.first ?? "an empty command"): not one of \(allowedPrograms.sorted().joined(separator: ", "))"
-            }
-            return nil
+            guard let undo = entry.undo else { return ("no undo command for \(ShellQuote.join(argv)); reverse it by hand", "") }
+            // An empty undo: the step declares there is nothing to put back.
+            if undo.isEmpty { return (nil, "nothing to reverse for \(ShellQuote.join(argv))") }
+            return (ChangePolicy.refusal(.command(undo)) ?? run(undo), "ran \(ShellQuote.join(undo))")
         case .writeFile(let path, _):
-            return OwnFiles.all.contains(path) ? nil : "refusing to write \(path): ctdoctor only writes \(OwnFiles.all.sorted().joined(separator: " and "))"
+            if entry.existed == true, let previous = entry.previous {
+                let problem = host.write(path, previous) ?? (host.read(path).value == previous ? nil : "\(path) does not read back as before")
+                return (problem, "wrote \(path) as it was")
+            }
+            if entry.existed == false { return (host.remove(path), "removed \(path), which did not exist before") }
+            return ("nothing recorded about \(path) before it was written", "")
         case .controlWrite(let path, _, _):
-            let known = path.hasSuffix("/dynamic_debug/control") && (path.hasPrefix("/proc/") || path.hasPrefix("/sys/kernel/debug/"))
-            return known ? nil : "refusing to write \(path): not a dynamic debug control file"
+            guard let previous = entry.previous else { return ("no reverse query recorded for \(path)", "") }
+            return (host.write(path, previous + "\n"), "wrote \(previous) > \(path)")
         case .advice:
-            return "advice has nothing to run"
+            return (nil, "advice: nothing to reverse")
         }
     }
+
+    static func refusal(_ action: RemediationStep.Action) -> String? { ChangePolicy.refusal(action) }
 
     private func perform(_ action: RemediationStep.Action) -> String? {
         switch action {

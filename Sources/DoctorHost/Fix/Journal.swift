@@ -5,6 +5,8 @@ import Foundation
 /// even after a crash or a kill between two steps.
 public struct Journal: Codable, Sendable, Equatable {
     public static let schemaID = "ctdoctor.journal/1"
+    /// Where journals go by default, and where the namespace locks are.
+    public static let folder = "/var/lib/ctdoctor"
 
     public enum State: String, Codable, Sendable {
         /// Recorded, about to be applied (if the process died here, the change may or may not have happened).
@@ -33,6 +35,18 @@ public struct Journal: Codable, Sendable, Equatable {
         public var undo: [String]?
         public var state: State
         public var message: String?
+
+        public init(checkID: String, purpose: String, action: RemediationStep.Action, previous: String?, existed: Bool?,
+                    undo: [String]?, state: State, message: String?) {
+            self.checkID = checkID
+            self.purpose = purpose
+            self.action = action
+            self.previous = previous
+            self.existed = existed
+            self.undo = undo
+            self.state = state
+            self.message = message
+        }
     }
 
     public var schema: String
@@ -52,12 +66,14 @@ public struct Journal: Codable, Sendable, Equatable {
     public func save(to path: String) throws(InputError) {
         let text: String
         do { text = try JSONReporter.encode(self) } catch { throw InputError("journal \(path): cannot encode: \(error)") }
-        try OutputFile.write(text, to: path, flag: "--journal")
+        // Only root reads and writes a journal: it holds the values and file contents a change replaced.
+        try OutputFile.write(text, to: path, flag: "--journal", mode: 0o600, regularOnly: true)
     }
 
+    /// Reads a journal (`-`: standard input). It says what to run as root, so only one that root (or the user running
+    /// ctdoctor) owns and that nobody else may write is read.
     public static func load(_ path: String) throws(InputError) -> Journal {
-        let bytes = HostRoot("/").readBytes(path, limit: .journal)
-        guard let raw = bytes.value else { throw InputError("--undo \(path): cannot read: \(bytes.problem ?? "")") }
+        let raw = try InputFiles.read(path, flag: "--undo", limit: .journal, accept: trusted)
         do {
             let journal = try JSONDecoder().decode(Journal.self, from: Data(raw))
             guard journal.schema == schemaID else { throw InputError("--undo \(path): not a ctdoctor journal (schema \(journal.schema))") }
@@ -67,6 +83,16 @@ public struct Journal: Codable, Sendable, Equatable {
         } catch {
             throw InputError("--undo \(path): not a ctdoctor journal: \(error)")
         }
+    }
+
+    static func trusted(_ st: stat) -> String? {
+        if st.st_uid != 0 && st.st_uid != geteuid() {
+            return "refusing a journal owned by uid \(st.st_uid): a journal must be owned by root"
+        }
+        if st.st_mode & (S_IWGRP | S_IWOTH) != 0 {
+            return "refusing a journal that others may write (mode \(String(st.st_mode & 0o7777, radix: 8)))"
+        }
+        return nil
     }
 
     /// The newest journal file in a folder (names sort by time), if any.

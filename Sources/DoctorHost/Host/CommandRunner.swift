@@ -137,7 +137,15 @@ public struct SystemCommandRunner: CommandRunner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        // A thread of a dispatch queue blocks most signals; the program must not inherit that mask (a shell's `wait`
+        // would never see SIGCHLD), nor a SIGPIPE ignored here.
+        var none = sigset_t(), brokenPipe = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&brokenPipe)
+        sigaddset(&brokenPipe, SIGPIPE)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &brokenPipe)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         posix_spawnattr_setpgroup(&attributes, 0)
         let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
         let cArgs = argv.map { strdup($0) } + [nil]

@@ -86,12 +86,12 @@ public enum CtnetlinkAccess {
         return ConntrackStats(source: source, cpus: cpus.count, counters: totals)
     }
 
-    static func entryCount(_ count: TableCount) -> EntryCount {
+    public static func entryCount(_ count: TableCount) -> EntryCount {
         EntryCount(entries: Int(count.entries), max: count.maxEntries.map(Int.init))
     }
 
     /// Seconds on the monotonic clock, for measuring intervals.
-    static func monotonicSeconds() -> Double {
+    public static func monotonicSeconds() -> Double {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9

@@ -20,6 +20,7 @@ public struct ConntrackListsProbe: Probe {
             snapshot.ctnetlink.lists = .absent(CtnetlinkAccess.notLive(context.host))
             return
         }
+        if snapshot.ctnetlink.withheld != nil { return }
         snapshot.ctnetlink.lists = CtnetlinkAccess.single(recordingIn: &snapshot.ctnetlink) {
             (socket: inout Ctnetlink) throws(NetlinkError) -> ConntrackLists in
             let unconfirmed = try socket.listEntries(Ctnetlink.getUnconfirmed)

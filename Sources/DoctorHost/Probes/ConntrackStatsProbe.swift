@@ -22,6 +22,9 @@ public struct ConntrackStatsProbe: Probe {
         switch host.read(path) {
         case .value(let text):
             parse(text)
+        case .absent(let why) where host.isSosreport:
+            sosreportConntrackS(host)
+                ?? .notCollected("neither \(host.cite(path)) nor \(sosreportPaths.map { host.cite($0) }.joined(separator: " nor ")) is in this sosreport")
         case .absent(let why):
             sosreportConntrackS(host) ?? .absent("\(why) (kernel built without CONFIG_NF_CONNTRACK_PROCFS or conntrack not loaded)")
         case .denied(let why):
@@ -52,7 +55,9 @@ public struct ConntrackStatsProbe: Probe {
             for field in line.split(whereSeparator: \.isWhitespace).dropFirst() {
                 let pair = field.split(separator: "=", maxSplits: 1)
                 guard pair.count == 2, let value = UInt64(pair[1]) else { continue }
-                totals[String(pair[0]), default: 0] += value
+                // A sum that overflows (a crafted file) stops at the largest value instead of trapping.
+                let (sum, overflow) = totals[String(pair[0]), default: 0].addingReportingOverflow(value)
+                totals[String(pair[0])] = overflow ? .max : sum
             }
         }
         guard cpus > 0 else { return .failed("\(source): no cpu= lines") }
@@ -64,6 +69,19 @@ public struct ConntrackStatsProbe: Probe {
     /// `entries` is the namespace's total and repeats on every row, so the first row's value is taken; every other
     /// column is summed over the rows.
     public static func parse(_ text: String) -> Reading<ConntrackStats> {
+        parseRows(text).map { rows in
+            var counters: [String: UInt64] = [:]
+            for (cpu, row) in rows.enumerated() {
+                for (name, value) in row where name != "entries" || cpu == 0 {
+                    counters[name, default: 0] &+= value
+                }
+            }
+            return ConntrackStats(source: path, cpus: rows.count, counters: counters)
+        }
+    }
+
+    /// Each CPU's row by column name, in the file's order (row N is CPU N).
+    public static func parseRows(_ text: String) -> Reading<[[String: UInt64]]> {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
             .map { (offset: $0.offset, fields: $0.element.split(whereSeparator: \.isWhitespace)) }
             .filter { !$0.fields.isEmpty }.makeIterator()
@@ -72,25 +90,21 @@ public struct ConntrackStatsProbe: Probe {
         if names.contains(where: { $0.first?.isLetter != true }) {
             return .failed("\(path) line 1 is not a header of column names: \"\(header.joined(separator: " "))\"")
         }
-        var counters: [String: UInt64] = [:]
-        var cpus = 0
+        var rows: [[String: UInt64]] = []
         while let (index, fields) = lines.next() {
             guard fields.count == names.count else {
                 return .failed("\(path) line \(index + 1) has \(fields.count) values for \(names.count) columns")
             }
+            var row: [String: UInt64] = [:]
             for (name, field) in zip(names, fields) {
                 guard let value = UInt64(field, radix: 16) else {
                     return .failed("\(path) line \(index + 1): \(name) = \"\(field)\" is not hexadecimal")
                 }
-                if name == "entries" {
-                    if cpus == 0 { counters[name] = value }
-                } else {
-                    counters[name, default: 0] &+= value
-                }
+                row[name] = value
             }
-            cpus += 1
+            rows.append(row)
         }
-        guard cpus > 0 else { return .failed("\(path) has a header but no rows") }
-        return .value(ConntrackStats(source: path, cpus: cpus, counters: counters))
+        guard !rows.isEmpty else { return .failed("\(path) has a header but no rows") }
+        return .value(rows)
     }
 }

@@ -7,24 +7,27 @@ import Netfilter
 public struct CounterSampleProbe: Probe {
     public let name = "counter sample"
 
-    static let countPath = "/proc/sys/net/netfilter/nf_conntrack_count"
-
     public init() {}
 
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
         guard context.sampleSeconds > 0, context.host.isLive else { return }
+        let withheld = snapshot.ctnetlink.withheld
         let started = CtnetlinkAccess.monotonicSeconds()
-        let first = Self.read(context.host)
+        let first = Self.read(context.host, withheld: withheld)
         CtnetlinkAccess.sleep(seconds: context.sampleSeconds)
         let secondStarted = CtnetlinkAccess.monotonicSeconds()
-        let second = Self.read(context.host)
+        let second = Self.read(context.host, withheld: withheld)
         snapshot.sample = CounterSample(seconds: secondStarted - started, first: first, second: second)
     }
 
-    static func read(_ host: HostRoot) -> CounterReadings {
+    /// `withheld`: ctnetlink is not asked (see ModuleAutoload), only /proc is read.
+    static func read(_ host: HostRoot, withheld: String? = nil) -> CounterReadings {
         var netlink: Reading<ConntrackStats> = .failed("not read")
         var table: Reading<EntryCount> = .failed("not read")
-        CtnetlinkAccess.session({ socket, failures in
+        if let withheld {
+            netlink = .denied(withheld)
+            table = .denied(withheld)
+        } else { CtnetlinkAccess.session({ socket, failures in
             netlink = CtnetlinkAccess.reading(&failures) { () throws(NetlinkError) in
                 CtnetlinkAccess.stats(try socket.cpuStatistics(), source: CtnetlinkProbe.statisticsSource)
             }
@@ -34,10 +37,8 @@ public struct CounterSampleProbe: Probe {
         }, notOpened: { error in
             netlink = CtnetlinkAccess.reading(error)
             table = CtnetlinkAccess.reading(error)
-        })
-        let count = host.readTrimmed(countPath).flatMap { text -> Reading<Int> in
-            Int(text).map { .value($0) } ?? .failed("\(countPath) = \"\(text)\" is not a number")
-        }
+        }) }
+        let count = host.readTrimmed(SysctlKey.conntrackCount.path).flatMap { SysctlKey.conntrackCount.parse($0).reading }
         return CounterReadings(netlink: netlink, procfs: ConntrackStatsProbe.read(host), table: table, sysctlCount: count)
     }
 }

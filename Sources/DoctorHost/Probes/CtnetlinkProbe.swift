@@ -16,6 +16,10 @@ public struct CtnetlinkProbe: Probe {
             snapshot.ctnetlink = .absent(CtnetlinkAccess.notLive(context.host))
             return
         }
+        if let why = ModuleAutoload.ctnetlinkWithheld(snapshot.modules) {
+            snapshot.ctnetlink = .withheld(why)
+            return
+        }
         var facts = snapshot.ctnetlink
         let failure = CtnetlinkAccess.session({ socket, failures in
             facts.table = CtnetlinkAccess.reading(&failures) { () throws(NetlinkError) in

@@ -13,6 +13,7 @@ public struct ExpectationProbe: Probe {
             snapshot.ctnetlink.expectations = .absent(CtnetlinkAccess.notLive(context.host))
             return
         }
+        if snapshot.ctnetlink.withheld != nil { return }
         snapshot.ctnetlink.expectations = CtnetlinkAccess.single(recordingIn: &snapshot.ctnetlink) {
             (socket: inout Ctnetlink) throws(NetlinkError) -> ExpectationFacts in
             let count = try socket.countExpectations()

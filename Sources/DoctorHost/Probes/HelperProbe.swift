@@ -20,7 +20,10 @@ public struct HelperProbe: Probe {
                 count: text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }.count,
                 source: "\(Self.expectPath) (one line per expectation)")
         }
-        facts.userspace = Self.userspace(context, config: snapshot.kernelConfig)
+        // Userspace helpers register through nfnetlink_cthelper: with it on disk and not loaded there are none, and
+        // asking (`nfct helper list`) would load it.
+        facts.userspace = ModuleAutoload.wouldLoad("nfnetlink_cthelper", snapshot.modules)
+            ? .value([]) : Self.userspace(context, config: snapshot.kernelConfig)
         snapshot.helpers = facts
     }
 

@@ -19,15 +19,23 @@ public struct HostIdentityProbe: Probe {
         }
         info.kernelRelease = Self.sosreportFallback(host.readTrimmed("/proc/sys/kernel/osrelease"), host: host) {
             // `uname -a`: "Linux <hostname> <release> #<build> ..."
-            host.readTrimmed("/sos_commands/kernel/uname_-a").flatMap { line in
+            let uname = host.readTrimmed("/sos_commands/kernel/uname_-a").flatMap { line -> Reading<String> in
                 let fields = line.split(whereSeparator: \.isWhitespace)
                 guard fields.count >= 3 else { return .failed("sos_commands/kernel/uname_-a: no release in \"\(line)\"") }
                 return .value(String(fields[2]))
             }
+            // A partial sosreport may keep only the host plugin: hostnamectl says "Kernel: Linux <release>".
+            guard uname.value == nil, case .value(let status) = host.read(Self.hostnamectl),
+                  let release = Self.hostnamectlKernel(status) else { return uname }
+            return .value(release)
         }
-        info.uptimeSeconds = host.readTrimmed("/proc/uptime").flatMap { text in
-            guard let first = text.split(whereSeparator: \.isWhitespace).first, let seconds = Double(first) else {
-                return .failed("/proc/uptime: no number of seconds in \"\(text)\"")
+        let procUptime = host.readTrimmed("/proc/uptime")
+        if procUptime.value == nil, host.isSosreport, host.exists(Self.sosUptime) { info.uptimeSource = host.cite(Self.sosUptime) }
+        info.uptimeSeconds = Self.sosreportUptime(procUptime, host: host).flatMap { text in
+            // Double() also reads "nan", "inf" and "1e308": none is a time since boot.
+            guard let first = text.split(whereSeparator: \.isWhitespace).first, let seconds = Double(first),
+                  seconds.isFinite, (0...Self.longestUptime).contains(seconds) else {
+                return .failed("/proc/uptime: no number of seconds since boot in \"\(text)\"")
             }
             return .value(seconds)
         }
@@ -35,6 +43,57 @@ public struct HostIdentityProbe: Probe {
         info.privileges = host.isLive ? Self.privileges(host) : Privileges()
         snapshot.host = info
     }
+
+    public static let hostnamectl = "/sos_commands/host/hostnamectl_status"
+    public static let sosUptime = "/sos_commands/host/uptime"
+
+    /// "Kernel: Linux 6.8.0-59-generic" → "6.8.0-59-generic".
+    static func hostnamectlKernel(_ text: String) -> String? {
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = String(line).trimmingWhitespace()
+            guard trimmed.hasPrefix("Kernel:") else { continue }
+            let words = trimmed.dropFirst("Kernel:".count).split(whereSeparator: \.isWhitespace)
+            return words.count >= 2 ? String(words[1]) : words.first.map(String.init)
+        }
+        return nil
+    }
+
+    /// In a sosreport without /proc/uptime, `uptime`'s output ("up 2 days,  3:04", "up 25 min") as /proc/uptime's
+    /// first field, to the minute.
+    static func sosreportUptime(_ primary: Reading<String>, host: HostRoot) -> Reading<String> {
+        sosreportFallback(primary, host: host) {
+            host.readTrimmed(sosUptime).flatMap { text in
+                parseUptime(text).map { .value(String($0)) } ?? .failed("\(host.cite(sosUptime)): no uptime in \"\(text)\"")
+            }
+        }
+    }
+
+    /// Seconds from `uptime`'s "up …," part: days, "H:MM", "N min"; nil when there is none.
+    static func parseUptime(_ text: String) -> Int? {
+        let words = text.split(separator: " ", omittingEmptySubsequences: true)
+        guard let up = words.firstIndex(of: "up") else { return nil }
+        var seconds = 0
+        var matched = false
+        for part in words[(up + 1)...].joined(separator: " ").split(separator: ",") {
+            let words = part.split(whereSeparator: \.isWhitespace)
+            if words.contains(where: { $0.hasPrefix("user") || $0 == "load" }) { break }
+            if words.count == 2, let n = Int(words[0]), n >= 0, n < 1_000_000 {
+                if words[1].hasPrefix("day") { seconds += n * 86400; matched = true }
+                else if words[1].hasPrefix("min") { seconds += n * 60; matched = true }
+                else if words[1].hasPrefix("sec") { seconds += n; matched = true }
+            } else if words.count == 1 {
+                let hm = words[0].split(separator: ":")
+                if hm.count == 2, let h = Int(hm[0]), let m = Int(hm[1]), (0..<100_000).contains(h), (0..<60).contains(m) {
+                    seconds += h * 3600 + m * 60
+                    matched = true
+                }
+            }
+        }
+        return matched ? seconds : nil
+    }
+
+    /// A thousand years: anything longer is not an uptime.
+    static let longestUptime = 1000 * 365.25 * 86400
 
     /// A sosreport keeps command output under sos_commands/ but usually not /proc/sys/kernel; when the proc file is
     /// absent from a copied root that is a sosreport, the recorded command output stands in for it.
@@ -96,12 +155,15 @@ public struct HostIdentityProbe: Probe {
         return p
     }
 
-    /// Bit 12 (CAP_NET_ADMIN) of the hexadecimal CapEff line of /proc/<pid>/status; nil when there is no such line.
+    /// CAP_NET_ADMIN's number in linux/capability.h (not in Glibc's module).
+    static let CAP_NET_ADMIN: UInt64 = 12
+
+    /// The CAP_NET_ADMIN bit of the hexadecimal CapEff line of /proc/<pid>/status; nil when there is no such line.
     static func capNetAdmin(status: String) -> Bool? {
         for line in status.split(whereSeparator: \.isNewline) where line.hasPrefix("CapEff:") {
             let hex = String(line.dropFirst("CapEff:".count)).trimmingWhitespace()
             guard let mask = UInt64(hex, radix: 16) else { return nil }
-            return mask & (1 << 12) != 0
+            return mask & (1 << CAP_NET_ADMIN) != 0
         }
         return nil
     }

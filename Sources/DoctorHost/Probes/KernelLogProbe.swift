@@ -14,8 +14,11 @@ public struct KernelLogProbe: Probe {
 
     public static let kmsg = "/dev/kmsg"
     public static let dmesgCommand = ["dmesg"]
-    /// Files of a copied root, best first: the sosreport's copy of the ring buffer, then syslog's and the boot-time copy.
-    public static let files = ["/sos_commands/kernel/dmesg", "/var/log/kern.log", "/var/log/dmesg"]
+    /// Files of a copied root, oldest first: syslog's rotated and current kern.log, then the sosreport's copy of the
+    /// ring buffer. All that exist are read and merged (a line in two of them counts once).
+    public static let files = ["/var/log/kern.log.1", "/var/log/kern.log", "/sos_commands/kernel/dmesg"]
+    /// The boot-time copy, read only when none of the above exists.
+    public static let bootLog = "/var/log/dmesg"
 
     public init() {}
 
@@ -37,14 +40,63 @@ public struct KernelLogProbe: Probe {
         }
     }
 
+    /// Every kernel log file of the root, merged: the last boot of the kern.log files (rotated one first) and the
+    /// sosreport's dmesg, each line once (same timestamp and text), in time order. The log's `spans` say which file
+    /// covered what; "table full" lines found only in kern.log count as much as the ring buffer's.
     static func copied(_ host: HostRoot) -> Reading<KernelLog> {
         var problems: [Reading<String>] = []
+        var syslog = "", syslogFiles: [String] = []
+        var parts: [(source: String, lines: [(Double?, String)])] = []
         for path in files {
             let reading = host.read(path, limit: .kernelLog)
-            if let text = reading.value { return .value(parseText(text, source: path)) }
-            problems.append(reading)
+            guard let text = reading.value else { problems.append(reading); continue }
+            if path.hasPrefix("/var/log/kern.log") {
+                // The rotated file and the current one are one log, oldest first.
+                syslog += text.hasSuffix("\n") || text.isEmpty ? text : text + "\n"
+                syslogFiles.append(host.cite(path))
+                if path == "/var/log/kern.log" { parts.append((syslogFiles.joined(separator: " + "), lastBoot(syslog))) }
+            } else {
+                parts.append((host.cite(path), lastBoot(text)))
+            }
         }
-        return .worst(of: problems, text: "no kernel log in this root: " + problems.compactMap(\.problem).joined(separator: "; "))
+        if parts.isEmpty, syslog.isEmpty {
+            let reading = host.read(bootLog, limit: .kernelLog)
+            guard let text = reading.value else {
+                problems.append(reading)
+                return .worst(of: problems, text: "no kernel log in this root: " + problems.compactMap(\.problem).joined(separator: "; "))
+            }
+            parts.append((host.cite(bootLog), lastBoot(text)))
+        } else if !syslog.isEmpty, !parts.contains(where: { $0.source == syslogFiles.joined(separator: " + ") }) {
+            parts.insert((syslogFiles.joined(separator: " + "), lastBoot(syslog)), at: 0)
+        }
+        return .value(merge(parts))
+    }
+
+    /// One log of several files: lines present in more than one count once; the files' own spans are kept.
+    static func merge(_ parts: [(source: String, lines: [(Double?, String)])]) -> KernelLog {
+        var seen = Set<String>()
+        var lines: [(Double?, String)] = []
+        var spans: [KernelLogSpan] = []
+        for part in parts {
+            let times = part.lines.compactMap(\.0)
+            spans.append(KernelLogSpan(source: part.source, records: part.lines.count, firstSeconds: times.min(), lastSeconds: times.max()))
+            for line in part.lines where seen.insert("\(line.0.map { String($0) } ?? "-") \(line.1)").inserted {
+                lines.append(line)
+            }
+        }
+        // Several files: stable by time, so lines without a timestamp keep their place. One file keeps its own order
+        // (CPUs' clocks differ a little, so its timestamps may step back a fraction of a second).
+        let ordered = parts.count == 1 ? lines : lines.enumerated().sorted { a, b in
+            switch (a.element.0, b.element.0) {
+            case let (x?, y?) where x != y: x < y
+            default: a.offset < b.offset
+            }
+        }.map(\.element)
+        var collector = KernelLogCollector(source: parts.map(\.source).joined(separator: " + "))
+        for (seconds, message) in ordered { collector.add(seconds: seconds, message: message) }
+        var log = collector.log
+        log.spans = parts.count > 1 ? spans : nil
+        return log
     }
 
     static func readKmsg(_ host: HostRoot) -> Reading<KernelLog> {
@@ -106,16 +158,23 @@ public struct KernelLogProbe: Probe {
     /// (CPUs' clocks differ a little, so small steps back happen within one boot.)
     static func parseText(_ text: String, source: String) -> KernelLog {
         var collector = KernelLogCollector(source: source)
+        for (seconds, message) in lastBoot(text) { collector.add(seconds: seconds, message: message) }
+        return collector.log
+    }
+
+    /// The lines of the last boot in the text, as (seconds since boot, message).
+    static func lastBoot(_ text: String) -> [(Double?, String)] {
+        var lines: [(Double?, String)] = []
         var last: Double?
         for raw in text.split(whereSeparator: \.isNewline) {
             guard let (seconds, message) = parseTextLine(Substring(raw)) else { continue }
             if message.hasPrefix("Linux version ") || (seconds.map { s in last.map { s < $0 - 1 } ?? false } ?? false) {
-                collector = KernelLogCollector(source: source)
+                lines = []
             }
             last = seconds ?? last
-            collector.add(seconds: seconds, message: message)
+            lines.append((seconds, message))
         }
-        return collector.log
+        return lines
     }
 
     static func parseTextLine(_ raw: Substring) -> (Double?, String)? {

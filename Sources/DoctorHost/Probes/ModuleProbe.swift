@@ -36,7 +36,8 @@ public struct ModuleProbe: Probe {
 
     /// Everything the decision looks at, read once.
     struct Facts {
-        var procModules: Reading<Set<String>>
+        /// Loaded module → where that was read ("/proc/modules", or "sos_commands/kernel/lsmod:45" in a sosreport).
+        var procModules: Reading<[String: String]>
         var release: String?
         var version: KernelVersion?
         /// "/lib/modules/<release>" when it exists.
@@ -78,7 +79,7 @@ public struct ModuleProbe: Probe {
                 if let bound = family.bound { loggers.insert(bound) }
             }
             return Facts(
-                procModules: ModuleProbe.loaded(host),
+                procModules: ModuleProbe.loadedWithSource(host),
                 release: release, version: snapshot.host.kernelVersion, moduleTree: tree,
                 builtin: builtin, onDisk: onDisk, sysModule: { host.isDirectory("/sys/module/" + $0) },
                 config: snapshot.kernelConfig, registeredLoggers: loggers)
@@ -99,8 +100,8 @@ public struct ModuleProbe: Probe {
             let configSource = config.source.value ?? "the kernel configuration"
 
             // Loaded.
-            if let loaded = procModules.value, loaded.contains(module) {
-                return ModuleStatus(state: .loaded, evidence: "/proc/modules lists \(module)" + via)
+            if let source = procModules.value?[module] {
+                return ModuleStatus(state: .loaded, evidence: "\(source) lists \(module)" + via)
             }
             // Built in.
             if let builtin = builtin.value, builtin.contains(module), let tree = moduleTree {
@@ -163,11 +164,31 @@ public struct ModuleProbe: Probe {
     /// Loaded modules from /proc/modules; in a copied sosreport without that copy, from its `lsmod` output (the
     /// same first column after a "Module Size Used by" header).
     static func loaded(_ host: HostRoot) -> Reading<Set<String>> {
+        loadedWithSource(host).map { Set($0.keys) }
+    }
+
+    /// The same, each with where it was read: the file on a live host, file and line in a sosreport.
+    static func loadedWithSource(_ host: HostRoot) -> Reading<[String: String]> {
         let proc = host.read("/proc/modules")
         guard case .absent = proc, !host.isLive, case .value(let lsmod) = host.read(sosreportLsmod, limit: .commandOutput) else {
-            return proc.map(parseProcModules)
+            // A sosreport without either list says nothing about modules (not "a kernel without modules").
+            if host.isSosreport, case .absent = proc {
+                return .notCollected("neither proc/modules nor \(host.cite(sosreportLsmod)) is in this sosreport")
+            }
+            return proc.map { lines($0, cite: { host.isSosreport ? host.cite("/proc/modules", line: $0) : "/proc/modules" }) }
         }
-        return .value(parseProcModules(lsmod).subtracting(["Module"]))
+        var listed = lines(lsmod, cite: { host.cite(sosreportLsmod, line: $0) })
+        listed["Module"] = nil
+        return .value(listed)
+    }
+
+    private static func lines(_ text: String, cite: (Int) -> String) -> [String: String] {
+        var modules: [String: String] = [:]
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard let name = line.split(whereSeparator: \.isWhitespace).first else { continue }
+            modules[String(name)] = cite(index + 1)
+        }
+        return modules
     }
 
     /// First column of each /proc/modules line.

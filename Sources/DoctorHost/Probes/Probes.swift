@@ -19,6 +19,7 @@ public enum Probes {
         PersistenceProbe(),
         CounterSampleProbe(),
         TableDumpProbe(),
+        ConntrackListingProbe(),
     ]
 }
 
@@ -29,6 +30,7 @@ public enum SnapshotTaker {
         for probe in probes {
             probe.collect(into: &snapshot, context: context)
         }
+        SosreportCoverage.mark(&snapshot, context.host)
         return snapshot
     }
 }

@@ -2,18 +2,20 @@ import DoctorCore
 /// The firewall rules of this network namespace, from every backend: `iptables-legacy-save` and `iptables-nft-save`
 /// (and the ip6 variants; plain `iptables-save` where iptables predates the split), then `nft -j list ruleset`
 /// for the native nftables tables. Each tool gets `timeout` seconds; a missing, refused or hung tool is recorded in
-/// `Ruleset.sources` and the others are still read. On a copied sosreport root the recorded `iptables -nvL`
-/// listings stand in for the tools.
+/// `Ruleset.sources` and the others are still read. On a sosreport, `SosFirewall` reads what sos kept instead.
 public struct RulesetProbe: Probe {
     public let name = "ruleset"
 
     public static let timeout = 10.0
     public static let nftCommand = ["nft", "-j", "list", "ruleset"]
-    static let sosListings = "/sos_commands/firewall_tables"
 
     public init() {}
 
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
+        if context.host.isSosreport {
+            snapshot.ruleset = SosFirewall.read(context.host, modules: snapshot.modules)
+            return
+        }
         var ruleset = Ruleset()
         // iptables first: the nft listing shows iptables-nft's tables too, but only as opaque `xt` statements
         // (no helper name, no --random-fully), so those tables are read from iptables-nft-save and skipped below.
@@ -22,7 +24,6 @@ public struct RulesetProbe: Probe {
             iptablesNftTables.formUnion(readIptables(family: family, context: context, into: &ruleset))
         }
         readNft(context: context, skipping: iptablesNftTables, into: &ruleset)
-        if !context.host.isLive { readSosListings(context.host, into: &ruleset) }
         snapshot.ruleset = ruleset
     }
 
@@ -64,22 +65,6 @@ public struct RulesetProbe: Probe {
             }
         }
         ruleset.sources.append(RulesetSource(backend: .nftables, origin: origin, rules: reading))
-    }
-
-    /// sos keeps `iptables -t TABLE -nvL` per table (no iptables-save, and `nft list ruleset` only as text).
-    private func readSosListings(_ host: HostRoot, into ruleset: inout Ruleset) {
-        guard let names = host.list(Self.sosListings).value else { return }
-        for name in names {
-            let parts = name.split(separator: "_")
-            guard parts.count == 4, ["iptables", "ip6tables"].contains(parts[0]), parts[1] == "-t", parts[3] == "-nvL" else { continue }
-            let path = Self.sosListings + "/" + name
-            let family = parts[0] == "iptables" ? "ip" : "ip6"
-            let reading = host.read(path, limit: .commandOutput).map { text in
-                XtFacts.collect([IptablesListing.parse(text, table: String(parts[2]))],
-                                backend: .iptables, family: family, command: nil, into: &ruleset)
-            }
-            ruleset.sources.append(RulesetSource(backend: .iptables, origin: path, rules: reading))
-        }
     }
 
     private func run(_ argv: [String], _ context: ProbeContext) -> Reading<String> {

@@ -18,7 +18,11 @@ public struct TableDumpProbe: Probe {
             snapshot.tableSummary = .absent(CtnetlinkAccess.notLive(context.host))
             return
         }
-        let timeout = snapshot.sysctls.int("net.netfilter.nf_conntrack_tcp_timeout_established").value
+        if let why = snapshot.ctnetlink.withheld {
+            snapshot.tableSummary = .denied(why)
+            return
+        }
+        let timeout = snapshot.sysctl(.tcpTimeoutEstablished).value
         snapshot.tableSummary = TableScan.run(establishedTimeout: timeout, progress: context.dumpProgress)
     }
 }

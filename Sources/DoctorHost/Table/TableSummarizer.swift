@@ -26,6 +26,8 @@ public struct TableSummarizer {
     private var destinations = SpaceSaving<IPAddress>(capacity: sketchCapacity)
     /// protocol << 16 | port.
     private var ports = SpaceSaving<UInt32>(capacity: sketchCapacity)
+    /// Exact counts of entries to each overlay tunnel port, in `OverlayTunnel.all` order.
+    private var tunnels = [Int](repeating: 0, count: OverlayTunnel.all.count)
     private var timeouts = BucketCounter()
     private var ages = BucketCounter()
     private var sawAges = false
@@ -57,7 +59,10 @@ public struct TableSummarizer {
         if let helper = entry.helper { helpers.add(helper) }
         sources.add(entry.source)
         destinations.add(entry.destination)
-        if let port = entry.destinationPort { ports.add(UInt32(entry.l4proto) << 16 | UInt32(port)) }
+        if let port = entry.destinationPort {
+            ports.add(UInt32(entry.l4proto) << 16 | UInt32(port))
+            if entry.l4proto == 17, let i = OverlayTunnel.all.firstIndex(where: { $0.port == Int(port) }) { tunnels[i] += 1 }
+        }
         if let timeout = entry.timeout { timeouts.add(Int(timeout)) }
         if let state = entry.tcpState {
             tcpStates[min(Int(state), tcpStates.count - 1)] += 1
@@ -106,7 +111,7 @@ public struct TableSummarizer {
         for (name, count) in [("ipv4", ipv4), ("ipv6", ipv6), ("other", otherFamily)] where count > 0 {
             families[name] = count
         }
-        return TableSummary(
+        var summary = TableSummary(
             entries: entries, countBefore: countBefore, countAfter: countAfter, incomplete: incomplete,
             unparsable: unparsable, seconds: seconds, families: families, protocols: protocolCounts,
             tcpStates: stateCounts, assured: assured, unreplied: unreplied,
@@ -125,6 +130,8 @@ public struct TableSummarizer {
             establishedIdleBoundedByAge: establishedTimeout != nil && tcpStates[3] > 0 ? idleWithoutAge == 0 : nil,
             establishedOwnTimeout: ownTimeout > 0 ? ownTimeout : nil,
             oldest: oldest.map { OldEntry(ageSeconds: Int((nowNanoseconds &- $0.start) / 1_000_000_000), entry: Self.describe($0.entry)) })
+        summary.tunnelEntries = Dictionary(uniqueKeysWithValues: zip(OverlayTunnel.all.map(\.key), tunnels).filter { $0.1 > 0 })
+        return summary
     }
 
     /// "tcp 10.0.0.1:51234 → 10.0.0.2:443 ESTABLISHED".

@@ -1,0 +1,165 @@
+import Checks
+import DoctorCore
+import DoctorHost
+import Foundation
+import Wizard
+
+/// Carries out the cards' effects on the live host (or the namespace `--netns` entered). Every change goes
+/// through `TemporaryChanges`, journaled before it is made.
+public final class HostEffects: @unchecked Sendable {
+    public let session: FixSession
+    let source: HostSource
+    let journalPath: String?
+    /// Lines for the person (the journal's path) that the driver prints after the effect.
+    public private(set) var notes: [String] = []
+    public private(set) var changes: TemporaryChanges?
+    /// Fixes the person ran (not the wizard's own temporary changes): kept at the end only if chosen.
+    public private(set) var fixActions: [RemediationStep.Action] = []
+    private var baseline: HostSnapshot?
+
+    /// `source` is the live host, already in the namespace `--netns` named.
+    public init(source: HostSource, journalPath: String?) {
+        self.source = source
+        self.journalPath = journalPath
+        session = FixSession(source: source, log: { _ in })
+    }
+
+    public func snapshot(sample: Double = 0, deep: Bool = false) -> HostSnapshot {
+        let snap = source.takeSnapshot(now: WizardClock.now(), sample: sample, deep: deep)
+        if baseline == nil { baseline = snap }
+        return snap
+    }
+
+    func findings(_ ids: [String], on snap: HostSnapshot) -> [Finding] {
+        CheckEngine.run(Catalog.all, on: snap).filter { ids.contains($0.id) }
+    }
+
+    /// The journal-backed change log, created (with its journal path) at the first change.
+    func changeLog() throws(InputError) -> TemporaryChanges {
+        if let changes { return changes }
+        let snap = baseline ?? snapshot()
+        try session.guardApply(snap)
+        let path: String
+        if let journalPath { path = journalPath } else { path = try session.defaultJournalPath(netns: snap.host.netns.inode.value, time: snap.takenAt) }
+        let log = TemporaryChanges(session: session, snapshot: snap, journalPath: path)
+        changes = log
+        notes.append("Journal: \(path) (everything below is put back when the wizard ends; after a kill: ctdoctor fix --undo \(ShellQuote.quote(path)))")
+        return log
+    }
+
+    /// Journals and makes `items`; nil when all were applied and verified, else why not.
+    func make(_ items: [FixPlan.Item]) -> String? {
+        do {
+            let outcome = try changeLog().make(items)
+            if let failure = outcome.failure {
+                return failure + (outcome.rolledBack == true ? " (every change so far was put back)" : " (some changes could NOT be put back: see the journal)")
+            }
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    public func takeNotes() -> [String] {
+        defer { notes = [] }
+        return notes
+    }
+
+    public func perform(_ effect: Effect) -> EffectResult {
+        switch effect {
+        case .runChecks(let ids): return .findings(findings(ids, on: snapshot()))
+        case .applyFix(let items): return applyFix(items)
+        case .locate(let destination): return locate(destination)
+        case .trace(let plan): return TraceCollector(effects: self).run(plan)
+        case .listenInvalid(let plan): return InvalidCollector(effects: self).run(plan)
+        case .sampleTable(let seconds): return sampleTable(seconds)
+        case .inspectHelpers: return inspectHelpers()
+        case .eventsLiveTest: return EventsLiveTest().run()
+        case .sampleLists(let times): return sampleLists(times)
+        }
+    }
+
+    func applyFix(_ proposed: [FixPlan.Item]) -> EffectResult {
+        let items = proposed.map(Self.removingCreatedTables)
+        let failure = make(items)
+        if failure == nil { fixActions += items.map(\.step.action) }
+        let after = findings(Array(Set(items.map(\.checkID))), on: snapshot())
+        var recheck: [String: String] = [:]
+        for f in after { recheck[f.id] = f.status.rawValue }
+        return .fixed(FixResult(applied: failure == nil ? items.map { FixScript.line(for: $0.step) } : [], failure: failure, recheck: recheck))
+    }
+
+    /// `nft add table F T` is undone by nothing in a fix (the table may hold earlier fixes); the wizard promises the
+    /// ruleset back as it was, so when the table does not exist yet, its undo deletes it.
+    static func removingCreatedTables(_ item: FixPlan.Item) -> FixPlan.Item {
+        guard case .command(let argv) = item.step.action, argv.count == 5, argv[0] == "nft", argv[1] == "add", argv[2] == "table",
+              item.step.undo == [] else { return item }
+        let exists = (try? SystemCommandRunner().run(["nft", "list", "table", argv[3], argv[4]], timeout: 10).get().exitStatus) == 0
+        guard !exists else { return item }
+        var changed = item
+        changed.step.undo = ["nft", "delete", "table", argv[3], argv[4]]
+        return changed
+    }
+
+    func locate(_ destination: String) -> EffectResult {
+        guard Address.isValid(destination) else { return .failed("not an address: \(destination)") }
+        switch SystemCommandRunner().run(["ip", "route", "get", destination], timeout: 5) {
+        case .success(let r) where r.exitStatus == 0:
+            let text = r.stdout.split(separator: "\n").first.map(String.init) ?? ""
+            return .located(Route(local: text.hasPrefix("local "), reachable: true, text: Clean.line(text)))
+        case .success(let r): return .located(Route(local: false, reachable: false, text: Clean.line(r.stderr.trimmingWhitespace())))
+        case .failure(let f): return .failed(f.description)
+        }
+    }
+
+    func sampleTable(_ seconds: Int) -> EffectResult {
+        let snap = snapshot(sample: Double(max(1, seconds)), deep: true)
+        var lines: [String] = []
+        if let summary = snap.tableSummary.value {
+            lines = TableReporter(palette: .plain).render(TopReport(snapshot: snap, summary: summary))
+                .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        } else {
+            lines = ["the table could not be streamed (ctnetlink): the checks below use the counters only"]
+        }
+        return .report(lines: lines, findings: CheckEngine.run(Catalog.all, on: snap))
+    }
+
+    func inspectHelpers() -> EffectResult {
+        let snap = snapshot()
+        var lines: [String] = []
+        switch snap.ctnetlink.expectations {
+        case .value(let facts): lines.append("expectations now: \(facts.count) (IPCTNL_MSG_EXP_GET dump)")
+        case let other: lines.append("expectations: \(other.problem ?? "not read")")
+        }
+        if let max = snap.sysctlText(.expectMax).value { lines.append("\(SysctlKey.expectMax) = \(max)") }
+        return .report(lines: lines, findings: CheckEngine.run(Catalog.all, on: snap))
+    }
+
+    func sampleLists(_ times: Int) -> EffectResult {
+        var lines: [String] = []
+        var snap = snapshot()
+        for n in 1...max(1, min(times, 10)) {
+            if n > 1 {
+                if Signals.wait(milliseconds: 1000) { break }
+                snap = snapshot()
+            }
+            switch snap.ctnetlink.lists {
+            case .value(let l):
+                lines.append("sample \(n): unconfirmed \(l.unconfirmed.first) (still listed \(l.resampleSeconds) s later: \(l.unconfirmed.stillListed ?? 0)), dying \(l.dying.first) (still listed: \(l.dying.stillListed ?? 0))")
+            case let other: lines.append("sample \(n): \(other.problem ?? "not read")")
+            }
+        }
+        return .report(lines: lines, findings: CheckEngine.run(Catalog.all, on: snap))
+    }
+}
+
+enum WizardClock {
+    static func now() -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        var text = [CChar](repeating: 0, count: 32)
+        let length = strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return String(decoding: text.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

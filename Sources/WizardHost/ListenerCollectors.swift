@@ -1,0 +1,189 @@
+import DoctorCore
+import DoctorHost
+import Foundation
+import Netfilter
+import Wizard
+
+/// The scoped trace: listen first, journal and add the trace table, optionally generate the test connection,
+/// collect for --duration or --packets (or until a signal), then read the rules' text and the flow's entries.
+struct TraceCollector {
+    let effects: HostEffects
+
+    func run(_ plan: TracePlan) -> EffectResult {
+        let trace: TraceSocket
+        do { trace = try TraceSocket() } catch { return .failed("cannot listen for nf_tables traces (NFNLGRP_NFTRACE): \(error)") }
+        let conntrack = try? EventSocket()
+        var notes: [String] = conntrack == nil ? ["conntrack events could not be subscribed to (ctnetlink): none shown"] : []
+        if let failure = effects.make(plan.changes.map { FixPlan.Item(checkID: "wizard.trace", why: "trace the flow", step: $0) }) {
+            return .failed(failure)
+        }
+        let request = plan.request
+        let generator = plan.generate ? TrafficGenerator.start(request, afterMilliseconds: 200) : nil
+        let started = Date()
+        let deadline = started.addingTimeInterval(Double(max(1, request.duration)))
+        var records: [TraceRecord] = []
+        var ids = Set<UInt32>()
+        var overruns = 0, unknownLoss = false
+        var events: [String] = []
+        var generatedAt: Date?
+        while Date() < deadline, ids.count < max(1, request.packets), Signals.pending == 0 {
+            do {
+                let batch = try trace.listener.poll(timeoutMilliseconds: 100)
+                overruns += batch.overruns
+                if batch.overruns > 0 && batch.lost == nil { unknownLoss = true }
+                for event in batch.messages {
+                    guard let record = Self.record(event) else { continue }
+                    records.append(record)
+                    ids.insert(record.id)
+                }
+            } catch {
+                notes.append("trace listener: \(error)")
+                break
+            }
+            if let conntrack { events += conntrack.drain(matching: request) }
+            // With a generated connection, stop soon after it ended instead of waiting out the window.
+            if let generator, generator.result != nil {
+                if generatedAt == nil { generatedAt = Date() }
+                if let at = generatedAt, Date().timeIntervalSince(at) > 0.5 { break }
+            }
+        }
+        if let conntrack { events += conntrack.drain(matching: request) }
+        let seconds = Date().timeIntervalSince(started)
+        if overruns > 0 {
+            notes.append("the trace socket overran \(overruns) time(s)\(unknownLoss ? " (how many events were lost is unknown: traces carry no sequence numbers)" : ""); its buffer was enlarged to \(trace.listener.receiveBufferBytes) bytes")
+        }
+        let rules = RuleText.parse(Self.nft(["nft", "-a", "list", "ruleset"]))
+        let entries = Self.entries(request)
+        if entries == nil { notes.append("`conntrack` is not installed: the entry is shown from its events only") }
+        return .traced(TraceResult(
+            analysis: TraceAnalysis(events: records, rules: rules), events: records.count, lost: overruns, seconds: seconds,
+            generated: generator?.result, entries: entries ?? [], conntrackEvents: events, notes: notes))
+    }
+
+    static func record(_ event: Netfilter.TraceEvent) -> TraceRecord? {
+        guard let id = event.id, let table = event.table, let chain = event.chain else { return nil }
+        let kind: TraceRecord.Kind
+        switch event.kind {
+        case .rule?: kind = .rule
+        case .return?: kind = .return
+        case .policy?: kind = .policy
+        default: return nil
+        }
+        // A policy event carries the policy (NF_DROP 0, NF_ACCEPT 1) rather than a verdict.
+        let verdict = event.verdict.map { String($0.description.split(separator: " ").first ?? "") }
+            ?? event.policy.map { $0 == 0 ? "drop" : $0 == 1 ? "accept" : "verdict \($0)" }
+        return TraceRecord(
+            id: id, family: family(event.family), table: table, chain: chain, kind: kind, ruleHandle: event.ruleHandle,
+            verdict: verdict, verdictChain: event.verdict?.chain,
+            inInterface: event.inInterface.flatMap(interfaceName), outInterface: event.outInterface.flatMap(interfaceName),
+            packet: PacketHeader.decode(network: event.networkHeader, transport: event.transportHeader.isEmpty ? nil : event.transportHeader))
+    }
+
+    static func family(_ nfproto: UInt8) -> String {
+        switch nfproto {
+        case 1: "inet"
+        case 2: "ip"
+        case 3: "arp"
+        case 5: "netdev"
+        case 7: "bridge"
+        case 10: "ip6"
+        default: "family\(nfproto)"
+        }
+    }
+
+    static func interfaceName(_ index: UInt32) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
+        guard if_indextoname(index, &buffer) != nil else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func nft(_ argv: [String]) -> String {
+        if case .success(let r) = SystemCommandRunner().run(argv, timeout: 10), r.exitStatus == 0 { return r.stdout }
+        return ""
+    }
+
+    /// `conntrack -L` for the flow (both tuples, [UNREPLIED]); nil when the tool is missing.
+    static func entries(_ request: FlowRequest) -> [String]? {
+        var argv = ["conntrack", "-L", "-p", (request.proto ?? .tcp).rawValue]
+        if let dst = request.destination { argv += ["--orig-dst", dst] }
+        if let port = request.destinationPort, request.proto != .icmp { argv += ["--orig-port-dst", String(port)] }
+        switch SystemCommandRunner().run(argv, timeout: 10) {
+        case .success(let r): return r.stdout.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        case .failure: return nil
+        }
+    }
+}
+
+/// Listener sockets are ~Copyable; a class holds each so the collectors can keep them in optionals.
+final class TraceSocket {
+    var listener: TraceListener
+    init() throws(NetlinkError) { listener = try TraceListener() }
+}
+
+final class EventSocket {
+    var listener: ConntrackEventListener
+    init() throws(NetlinkError) { listener = try ConntrackEventListener() }
+
+    /// Events queued now whose original tuple is the flow's.
+    func drain(matching request: FlowRequest) -> [String] {
+        guard let batch = try? listener.poll(timeoutMilliseconds: 0) else { return [] }
+        return batch.messages.compactMap { event in
+            let e = event.entry
+            guard request.destination.map({ e.destination.description == $0 }) ?? true,
+                  request.destinationPort.map({ e.destinationPort == $0 }) ?? true else { return nil }
+            return "[\(event.kind.rawValue.uppercased())] \(ConntrackEntry.protocolName(e.l4proto)) \(PacketHeader.endpoint(e.source.description, e.sourcePort)) → \(PacketHeader.endpoint(e.destination.description, e.destinationPort))"
+        }
+    }
+}
+
+/// The invalid flow's listener: nfnetlink_log group 0, where conntrack's INVALID lines go once nfnetlink_log is
+/// the family's logger.
+struct InvalidCollector {
+    let effects: HostEffects
+
+    func run(_ plan: InvalidPlan) -> EffectResult {
+        let socket: NflogSocket
+        do { socket = try NflogSocket() } catch { return .failed("cannot listen on nfnetlink_log group 0: \(error)") }
+        let items = plan.changes.map { FixPlan.Item(checkID: "wizard.invalid", why: "log INVALID reasons", step: $0) }
+        if let failure = effects.make(items) { return .failed(failure) }
+        let request = plan.request
+        let started = Date()
+        let deadline = started.addingTimeInterval(Double(max(1, request.duration)))
+        var messages: [InvalidMessage] = []
+        var lost = 0
+        while Date() < deadline, messages.count < max(1, request.packets), Signals.pending == 0 {
+            guard let batch = try? socket.listener.poll(timeoutMilliseconds: 100) else { break }
+            lost += batch.lost ?? batch.overruns
+            for packet in batch.messages where packet.prefix.hasPrefix("nf_ct_") {
+                messages.append(InvalidMessage(prefix: packet.prefix, packet: PacketHeader.decode(network: packet.payload)))
+            }
+        }
+        return .invalid(InvalidResult(messages: messages, lost: lost, seconds: Date().timeIntervalSince(started)))
+    }
+}
+
+final class NflogSocket {
+    var listener: NflogListener
+    init() throws(NetlinkError) { listener = try NflogListener(group: 0, copyRange: 128) }
+}
+
+/// events flow: subscribe, send one UDP datagram to 127.0.0.1, wait for its NEW event.
+struct EventsLiveTest {
+    func run() -> EffectResult {
+        let socket: EventSocket
+        do { socket = try EventSocket() } catch { return .report(lines: ["cannot subscribe to conntrack events: \(error)"], findings: []) }
+        let port = UInt16.random(in: 20000...60000)
+        let sent = TrafficGenerator.connect("127.0.0.1", port, tcp: false)
+        let request = FlowRequest(proto: .udp, destination: "127.0.0.1", destinationPort: port)
+        var seen: [String] = []
+        let deadline = Date().addingTimeInterval(2)
+        while Date() < deadline, seen.isEmpty, Signals.pending == 0 {
+            usleep(50_000)
+            seen += socket.drain(matching: request)
+        }
+        let verdict = seen.contains { $0.hasPrefix("[NEW]") }
+            ? "the NEW event arrived: events are delivered in this namespace"
+            : "no NEW event within 2 s: events are off (nf_conntrack_events=0), no rule in this namespace uses conntrack (then it tracks nothing), or the datagram never left (is lo up?)"
+        return .report(lines: [sent] + seen + [verdict], findings: [])
+    }
+}
