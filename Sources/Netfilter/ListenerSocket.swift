@@ -139,8 +139,11 @@ struct ListenerSocket: ~Copyable {
     }
 
     /// Calls `body` for each data message in one datagram (netlink control messages skipped); returns how many.
+    /// Only the leading messages that fit the datagram are walked: libmnl's mnl_nlmsg_ok casts nlmsg_len to int, so a
+    /// message claiming 2^31 bytes or more passes it and the next is looked for gigabytes away (found by Fuzz/run).
     static func forEachMessage(in datagram: UnsafeRawBufferPointer, _ body: (UnsafePointer<nlmsghdr>) -> Void) -> Int {
-        guard var remaining = Int32(exactly: datagram.count), let start = datagram.baseAddress else { return 0 }
+        let valid = NetlinkSocket.wellFormedLength(datagram)
+        guard var remaining = Int32(exactly: valid), let start = datagram.baseAddress else { return 0 }
         var message = start.assumingMemoryBound(to: nlmsghdr.self)
         var count = 0
         while mnl_nlmsg_ok(message, remaining) {

@@ -155,4 +155,22 @@ import Testing
         }
         #expect(count == 2 && seen == 2)
     }
+
+    /// Found by Fuzz/run (FuzzListeners): a control message claiming 2^31 bytes passed libmnl's int-cast length check
+    /// and the walk jumped gigabytes past the datagram; a data message so long went to the decoders whole.
+    @Test func messagesLongerThanTheDatagramAreNeverWalked() {
+        let event = Bytes.message(type: Self.type(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW.rawValue), Self.ipTuple)
+        var noop = [UInt8](repeating: 0, count: 20)
+        noop.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(0x8000_0014).littleEndian, Array.init))
+        noop[4] = UInt8(NLMSG_NOOP)
+        var huge = event
+        huge.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(0x8000_0000 + UInt32(event.count)).littleEndian, Array.init))
+        for (datagram, expected) in [(event + noop + event, 1), (event + huge, 1), (huge + event, 0)] {
+            var seen = 0
+            let count = Bytes.withMessage(datagram) { message in
+                ListenerSocket.forEachMessage(in: UnsafeRawBufferPointer(start: message, count: datagram.count)) { _ in seen += 1 }
+            }
+            #expect(count == expected && seen == expected)
+        }
+    }
 }

@@ -15,7 +15,7 @@ runFuzzer { bytes in
                 summary.add(entry)
                 _ = summary.summary()
             }
-            _ = Ctnetlink.u32Attributes(message)
+            _ = U32Attributes(message)
             return true
         }
     }

@@ -11,7 +11,7 @@ runFuzzer { bytes in
     case 1: _ = ModuleProbe.parseProcModules(input)
     case 2: _ = DynamicDebugProbe.parse(input, control: "/proc/dynamic_debug/control")
     case 3: _ = HelperProbe.parseNfct(input)
-    case 4: _ = SysctlProbe.parseSysctlA(input)
+    case 4: _ = SysctlProbe.parseSysctlA(input, cite: "sysctl -a")
     case 5: for line in input.split(separator: "\n") { _ = PersistenceProbe.parseSysctl(String(line)) }
     case 6: _ = KernelConfigProbe.parse(input)
     default: _ = Gzip.decompress(rest)
