@@ -5,7 +5,7 @@ import PackageDescription
 
 let harnesses = [
     "FuzzSnapshot", "FuzzPolicy", "FuzzBaseline", "FuzzJournal", "FuzzProc", "FuzzKernelLog", "FuzzNftJSON", "FuzzIptables",
-    "FuzzSosCommands", "FuzzNetlink", "FuzzListeners",
+    "FuzzSosCommands", "FuzzNetlink", "FuzzListeners", "FuzzNftBytecode",
 ]
 
 let package = Package(

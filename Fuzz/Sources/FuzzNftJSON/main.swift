@@ -1,10 +1,15 @@
-// `nft -j list ruleset`: the JSON document and the facts taken from it.
+// `nft -j list ruleset`: the JSON document, read item by item, and the facts taken from it.
 import DoctorCore
 @testable import DoctorHost
 import FuzzSupport
 
 runFuzzer { bytes in
-    guard case .success(let document) = NftRuleset.decode(text(bytes)) else { return }
+    var collector = NftCollector()
+    var failed = false
+    bytes.withUnsafeBytes { raw in
+        do throws(NftRuleset.Unexpected) { try NftRuleset.read(raw, into: &collector) } catch { failed = true }
+    }
+    guard !failed else { return }
     var ruleset = Ruleset()
-    _ = NftRuleset.collect(document, skipping: [], into: &ruleset)
+    _ = collector.finish(into: &ruleset)
 }
