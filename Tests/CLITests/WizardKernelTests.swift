@@ -80,9 +80,12 @@ struct WizardKernelTests {
             nft 'add chain inet ctd in { type filter hook input priority 0; }'
             nft add rule inet ctd in ct state invalid counter
             """)
+        // The checks before the listener can take seconds on a loaded machine, so the sender keeps sending until the
+        // wizard exits rather than guessing when it starts listening.
         let run = try ns.exec(["sh", "-c", """
-            (sleep 1.5; \(Self.tools)/send-invalid-tcp 127.0.0.1 3) &
-            \(Binary.path) wizard invalid --yes --duration 4 --journal \(try journal()) </dev/null
+            \(Binary.path) wizard invalid --yes --duration 4 --journal \(try journal()) </dev/null & w=$!
+            while kill -0 $w 2>/dev/null; do \(Self.tools)/send-invalid-tcp 127.0.0.1 1 >/dev/null; sleep 0.3; done
+            wait $w
             """])
         #expect(run.exitStatus == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("× invalid tcp flag combination"), "\(run.stdout)")
@@ -95,8 +98,8 @@ struct WizardKernelTests {
         let (ns, before) = try namespace("")
         let run = try ns.exec(["sh", "-c", """
             \(Binary.path) wizard port-forward --dst 192.0.2.1 --dport 8080 --yes --duration 30 --journal \(try journal()) </dev/null >/dev/null 2>&1 &
-            p=$!; sleep 2.5
-            nft -s list ruleset | grep -q 'meta nftrace set 1' && echo tracing
+            p=$!
+            for i in $(seq 150); do nft -s list ruleset | grep -q 'meta nftrace set 1' && { echo tracing; break; }; sleep 0.2; done
             kill -INT $p; wait $p; echo "exit $?"
             """])
         #expect(run.stdout.contains("tracing"), "the trace rule was in place mid-trace")
@@ -109,7 +112,8 @@ struct WizardKernelTests {
         let path = try journal()
         let run = try ns.exec(["sh", "-c", """
             \(Binary.path) wizard invalid --proto udp --yes --duration 30 --journal \(path) </dev/null >/dev/null 2>&1 &
-            p=$!; sleep 2.5
+            p=$!
+            for i in $(seq 150); do [ "$(sysctl -n net.netfilter.nf_log.10)" = nfnetlink_log ] && break; sleep 0.2; done
             echo "log_invalid $(sysctl -n net.netfilter.nf_conntrack_log_invalid)"
             kill -KILL $p; wait $p; echo "exit $?"
             """])
