@@ -140,5 +140,8 @@ struct SosreportCommandsTests {
         #expect(stats.counters["drop"] == 1)
         #expect(stats.counters["search_restart"] == 3)
         #expect(stats.source == "conntrack -S (sos_commands/conntrack/conntrack_-S)")
+        // Each line kept by its cpu= number, for telling which CPU took a counter (issue 13).
+        #expect(stats.perCPU?.map(\.cpu) == [0, 1])
+        #expect(stats.perCPU?.last?.counters["search_restart"] == 3)
     }
 }
