@@ -122,7 +122,7 @@ struct CheckCommand: ParsableCommand {
             let reporter = TextReporter(palette: output.palette, detail: detail)
             guard allNetns else { return reporter.render(report) }
             return reports.map { r in
-                let title = "=== network namespace \(r.host.netns.inode.map(String.init) ?? r.host.netns.name ?? "?") (\(r.host.netns.found ?? "?")) ==="
+                let title = "=== network namespace \(r.host.netns.inode.map(String.init) ?? r.host.netns.name ?? (r.host.netns.initial == true ? "initial" : "?")) (\(r.host.netns.found ?? "?")) ==="
                 return output.palette.bold(Neutralise.line(title)) + "\n" + reporter.render(r)
             }.joined(separator: "\n")
         }
