@@ -31,7 +31,9 @@ public struct TableDropsCheck: Check {
         let klog = KernelLogEvidence(snapshot)
         let tableFull = klog?.tableFull(snapshot)
         let logSentence = tableFull.flatMap { klog?.tableFullSentence($0) }.map { " " + $0 } ?? ""
-        let evidence = Counters.evidence(["drop", "early_drop"], snapshot) + (fill?.evidence(snapshot) ?? [])
+        let skew = Counters.skews(["drop", "early_drop"], snapshot)
+        let skewNote = Counters.skewSentence(skew.skews)
+        let evidence = Counters.evidence(["drop", "early_drop"], snapshot) + Counters.skewEvidence(skew) + (fill?.evidence(snapshot) ?? [])
             + (tableFull.flatMap { counts in klog?.tableFullEvidence(counts) } ?? [])
         let observed = "drop \(drop.text); early_drop \(early?.text ?? "(not reported)")"
             + (fill.map { "; table \($0.text)" } ?? "")
@@ -48,8 +50,8 @@ public struct TableDropsCheck: Check {
                     : "The table is not full, so the drops are tracker verdicts, failed allocations or unresolvable clashes (see table.insert-failed), not a full table."
                 return info.fail(
                     full ? .critical : .error, observed: observed, expected: expected,
-                    explanation: "Conntrack dropped \(dropped) packets in the last \(Wording.seconds(seconds)). \(cause)\(logSentence)",
-                    evidence: evidence, remediation: remediation(sampled: true, logRead: klog != nil))
+                    explanation: "Conntrack dropped \(dropped) packets in the last \(Wording.seconds(seconds)). \(cause)\(skewNote)\(logSentence)",
+                    evidence: evidence, remediation: remediation(sampled: true, logRead: klog != nil, skews: skew.skews))
             }
             if let evicted = early?.delta, evicted > 0 {
                 return info.fail(
@@ -57,9 +59,9 @@ public struct TableDropsCheck: Check {
                     explanation: """
                         No packet was dropped during the sample, but \(evicted) unassured entries were evicted to \
                         make room: the table is at its limit and coping by throwing away half-open flows. Assured \
-                        (established) entries are never evicted, so a table full of them drops new flows next.
+                        (established) entries are never evicted, so a table full of them drops new flows next.\(skewNote)
                         """,
-                    evidence: evidence, remediation: remediation(sampled: true, logRead: klog != nil))
+                    evidence: evidence, remediation: remediation(sampled: true, logRead: klog != nil, skews: skew.skews))
             }
             return info.pass(
                 observed: observed, expected: expected,
@@ -73,18 +75,18 @@ public struct TableDropsCheck: Check {
                 .warning, observed: observed, expected: expected,
                 explanation: """
                     Conntrack has dropped \(drop.total) packets: new flows refused while the table was full, or \
-                    tracker verdicts and unresolvable clashes. \(note)\(logSentence)
+                    tracker verdicts and unresolvable clashes.\(skewNote) \(note)\(logSentence)
                     """,
-                evidence: evidence, remediation: remediation(sampled: false, logRead: klog != nil))
+                evidence: evidence, remediation: remediation(sampled: false, logRead: klog != nil, skews: skew.skews))
         }
         if let early, early.total > 0 {
             return info.fail(
                 .info, observed: observed, expected: expected,
                 explanation: """
                     \(early.total) unassured entries were evicted to make room at some point: the table reached its \
-                    limit, but nothing was dropped. \(note)\(logSentence)
+                    limit, but nothing was dropped.\(skewNote) \(note)\(logSentence)
                     """,
-                evidence: evidence, remediation: remediation(sampled: false, logRead: klog != nil))
+                evidence: evidence, remediation: remediation(sampled: false, logRead: klog != nil, skews: skew.skews))
         }
         return info.pass(
             observed: observed, expected: expected,
@@ -116,7 +118,7 @@ public struct TableDropsCheck: Check {
             remediation: remediation(sampled: false, logRead: true))
     }
 
-    private func remediation(sampled: Bool, logRead: Bool) -> Remediation {
+    private func remediation(sampled: Bool, logRead: Bool, skews: [CounterSkew] = []) -> Remediation {
         var steps: [RemediationStep] = []
         if !sampled {
             steps.append(Counters.confirmStep(info.id))
@@ -125,6 +127,6 @@ public struct TableDropsCheck: Check {
         if !logRead {
             steps.append(.advice("Look for \"nf_conntrack: table full\" in the kernel log (`dmesg | grep 'table full'`, as root); without it the drops come from tracker verdicts or clashes (see table.insert-failed)."))
         }
-        return Remediation(summary: "Find out why conntrack drops packets.", steps: steps)
+        return Remediation(summary: "Find out why conntrack drops packets.", steps: steps + Counters.skewStep(skews))
     }
 }

@@ -25,7 +25,8 @@ public struct TableInsertFailedCheck: Check {
         guard let failed = failedReading.value else { return info.unreadable(failedReading, what: "the insert_failed counter") }
         let resolved = Counters.reading("clash_resolve", snapshot).value
         let chain = Counters.reading("chaintoolong", snapshot).value
-        let evidence = Counters.evidence(["insert_failed", "clash_resolve", "chaintoolong"], snapshot)
+        let skew = Counters.skews(["insert_failed"], snapshot)
+        let evidence = Counters.evidence(["insert_failed", "clash_resolve", "chaintoolong"], snapshot) + Counters.skewEvidence(skew)
         let observed = "insert_failed \(failed.text); clash_resolve \(resolved?.text ?? "(not on this kernel: 5.10+)")"
             + (chain.map { "; chaintoolong \($0.text)" } ?? "")
         let expected = "insert_failed not rising (resolved clashes are harmless)"
@@ -46,21 +47,21 @@ public struct TableInsertFailedCheck: Check {
         let what = """
             Packets were dropped because their new entry clashed with one another CPU had just inserted (typically \
             parallel UDP from one socket, such as glibc's A and AAAA DNS queries), or the hash chain was too long.\
-            \(chainShare)\(resolvedNote)
+            \(chainShare)\(resolvedNote)\(Counters.skewSentence(skew.skews))
             """
         if let delta = failed.delta, let seconds = failed.seconds {
             return info.fail(
                 .error, observed: observed, expected: expected,
                 explanation: "\(delta) new entries failed to be confirmed in the last \(Wording.seconds(seconds)). \(what)",
-                evidence: evidence, remediation: remediation(sampled: true))
+                evidence: evidence, remediation: remediation(sampled: true, skews: skew.skews))
         }
         return info.fail(
             .warning, observed: observed, expected: expected,
             explanation: "\(failed.total) new entries failed to be confirmed. \(what) \(Counters.lifetimeNote("insert_failed", check: info.id, snapshot))",
-            evidence: evidence, remediation: remediation(sampled: false))
+            evidence: evidence, remediation: remediation(sampled: false, skews: skew.skews))
     }
 
-    private func remediation(sampled: Bool) -> Remediation {
+    private func remediation(sampled: Bool, skews: [CounterSkew]) -> Remediation {
         var steps: [RemediationStep] = []
         if !sampled {
             steps.append(Counters.confirmStep(info.id, while: ", ideally while the symptom (slow DNS) shows"))
@@ -68,7 +69,7 @@ public struct TableInsertFailedCheck: Check {
         steps += [
             .advice("For DNS from glibc clients: `options single-request-reopen` in resolv.conf, a node-local DNS cache (NOTRACK for its address), or DNS over TCP."),
             .advice("Kernels before 5.6 drop the loser of a UDP clash between different DNAT targets; upgrading resolves most such clashes (they then count in clash_resolve)."),
-        ]
+        ] + Counters.skewStep(skews)
         return Remediation(summary: "Stop clashing inserts from dropping packets.", steps: steps)
     }
 }

@@ -86,6 +86,45 @@ enum Counters {
         return evidence
     }
 
+    /// The CPUs that took most of these counters: of their rise during `--sample`, else of the lifetime totals;
+    /// empty when the source gave no per-CPU counters or nothing is concentrated.
+    static func skews(_ names: [String], _ snapshot: HostSnapshot) -> (skews: [CounterSkew], source: String) {
+        let rows: [CPUCounterRow]?
+        let source: String
+        if let (first, second, seconds) = sampled(snapshot) {
+            rows = first.perCPU.flatMap { before in second.perCPU.map { CounterSkew.deltas(from: before, to: $0) } }
+            source = "\(second.source), per CPU, rise in \(Wording.seconds(seconds))"
+        } else {
+            let stats = totals(snapshot).value
+            rows = stats?.perCPU
+            source = "\(stats?.source ?? "conntrack statistics"), per CPU"
+        }
+        return (names.compactMap { name in rows.flatMap { CounterSkew.find(name, in: $0) } }, source)
+    }
+
+    static func skewEvidence(_ found: (skews: [CounterSkew], source: String)) -> [Evidence] {
+        found.skews.map { Evidence(found.source, $0.text) }
+    }
+
+    /// Why one CPU taking most of the drops or failed inserts matters; empty without such a CPU.
+    static func skewSentence(_ skews: [CounterSkew]) -> String {
+        guard !skews.isEmpty else { return "" }
+        return " One CPU took most of them: \(skews.map(\.text).joined(separator: "; ")). Each CPU tracks the "
+            + "packets its receive queue and interrupts bring (RSS, IRQ affinity): when one takes most of the drops "
+            + "or clashes, the NIC hashes most flows to one queue or one CPU takes every queue's interrupts, and that "
+            + "CPU's conntrack work piles up while the others idle."
+    }
+
+    /// The step that goes with `skewSentence`.
+    static func skewStep(_ skews: [CounterSkew]) -> [RemediationStep] {
+        guard let first = skews.first else { return [] }
+        return [.advice("""
+            Spread the receive load away from cpu \(first.cpu): see how the NIC hashes flows to queues (`ethtool -l DEV`, \
+            `ethtool -x DEV`), which CPU takes each queue's interrupts (`/proc/interrupts`, \
+            `/proc/irq/N/smp_affinity_list`), and whether irqbalance or RPS (`/sys/class/net/DEV/queues/rx-N/rps_cpus`) spreads them.
+            """)]
+    }
+
     /// The first step of a remediation built on lifetime totals: see whether it is happening now.
     static func confirmStep(_ id: String, while symptom: String = "") -> RemediationStep {
         .advice("Confirm that it is happening now: `ctdoctor check --sample 10 --only \(id)`\(symptom).")

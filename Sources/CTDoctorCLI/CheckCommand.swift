@@ -15,7 +15,8 @@ struct CheckCommand: ParsableCommand {
 
     @Flag(name: .long, help: """
         Check every network namespace: ctdoctor's own, pid 1's, each under /run/netns and each of a running process \
-        (once per namespace), one report section each. Needs CAP_SYS_ADMIN (setns).
+        (once per namespace), one report section each. Needs CAP_SYS_ADMIN (setns). With --sos: the sosreport's host, \
+        then each namespace it collected with `ip netns exec`.
         """)
     var allNetns = false
 
@@ -36,8 +37,8 @@ struct CheckCommand: ParsableCommand {
         if snapshot != nil && source.netns != nil {
             throw ValidationError("--snapshot and --netns cannot be used together: a snapshot already names its namespace")
         }
-        if allNetns && (snapshot != nil || source.isCopy || source.netns != nil) {
-            throw ValidationError("--all-netns cannot be used with --snapshot, --root, --sos or --netns")
+        if allNetns && (snapshot != nil || source.root != nil || source.netns != nil) {
+            throw ValidationError("--all-netns cannot be used with --snapshot, --root or --netns (with --sos it checks the namespaces the sosreport collected)")
         }
         if allNetns && ![.text, .json].contains(output.format) {
             throw ValidationError("--all-netns writes text or json (one section or report per namespace), not \(output.format.rawValue)")
@@ -57,7 +58,24 @@ struct CheckCommand: ParsableCommand {
             return Report(snapshot: snap, findings: findings, source: snapshot)
         }
         var checked: [(report: Report, snapshot: HostSnapshot)]
-        if allNetns {
+        if source.sos != nil {
+            let opened = try source.open()
+            var snap = opened.takeSnapshot(collection)
+            let namespaces = SosNamespaces.snapshots(opened.host, base: snap)
+            if allNetns {
+                snap.host.netns.found = "the sosreport's host"
+            } else if !namespaces.isEmpty {
+                let names = namespaces.compactMap(\.host.netns.name)
+                snap.sourceNotes = (snap.sourceNotes ?? []) + [
+                    "the sosreport also collected \(names.count) network namespace\(names.count == 1 ? "" : "s") with `ip netns exec` (\(names.prefix(5).joined(separator: ", "))\(names.count > 5 ? ", …" : "")): `--all-netns` checks each"]
+            }
+            let snapshots = HostSnapshot.sharingInitialNamespaceKeys(allNetns ? [snap] + namespaces : [snap])
+            checked = snapshots.map { snap in
+                var r = report(snap)
+                r.unfilled = Coverage.unfilled(snap)
+                return (r, snap)
+            }
+        } else if allNetns {
             checked = try NetworkNamespaces.forEach(NetworkNamespaces.all()) { ref throws(InputError) in
                 var snap = try source.open().takeSnapshot(collection)
                 snap.host.netns.found = ref.found
@@ -71,7 +89,6 @@ struct CheckCommand: ParsableCommand {
         } else {
             let snap = try source.open().takeSnapshot(collection)
             checked = [(report(snap), snap)]
-            if source.sos != nil { checked[0].report.unfilled = Coverage.unfilled(snap) }
         }
         let reports = checked.map(\.report)
         try output.emit(try render(checked))
@@ -105,7 +122,7 @@ struct CheckCommand: ParsableCommand {
             let reporter = TextReporter(palette: output.palette, detail: detail)
             guard allNetns else { return reporter.render(report) }
             return reports.map { r in
-                let title = "=== network namespace \(r.host.netns.inode.map(String.init) ?? "?") (\(r.host.netns.found ?? "?")) ==="
+                let title = "=== network namespace \(r.host.netns.inode.map(String.init) ?? r.host.netns.name ?? (r.host.netns.initial == true ? "initial" : "?")) (\(r.host.netns.found ?? "?")) ==="
                 return output.palette.bold(Neutralise.line(title)) + "\n" + reporter.render(r)
             }.joined(separator: "\n")
         }

@@ -6,9 +6,10 @@ import DoctorCore
 public struct WatchAggregator {
     public static let maxLogLinesPerInterval = 50
     public static let maxFlowsPerInterval = 4096
-    /// A CPU taking this share of a counter's rise is called out, if the rise is at least `skewMinimum`.
-    public static let skewShare = 0.75
-    public static let skewMinimum: UInt64 = 20
+    /// A CPU taking this share of a counter's rise is called out, if the rise is at least `skewMinimum` (the checks'
+    /// evidence uses the same, `CounterSkew`).
+    public static let skewShare = CounterSkew.share
+    public static let skewMinimum = CounterSkew.minimum
 
     private let topFlowCount: Int
     private var events = WatchEvents()

@@ -129,6 +129,32 @@ struct SosreportCommandsTests {
         #expect(ModuleProbe.loaded(host) == .value(["nf_conntrack"]))
     }
 
+    /// issue 13: per-namespace outputs in both layouts sos has used (flat under networking/ in older versions,
+    /// networking/namespaces/NS/ since 4.x), grouped by the name between `ip_netns_exec_` and the command.
+    @Test func namespacesAreFoundInBothLayouts() throws {
+        let host = try Self.tree([
+            "sos_commands/conntrack/ip_netns_exec_qrouter-1a2b_conntrack_-S": "cpu=0 \tinsert_failed=1\n",
+            "sos_commands/networking/ip_netns_exec_qrouter-1a2b_iptables-save": "*nat\nCOMMIT\n",
+            "sos_commands/networking/namespaces/cni-9_x/ip_netns_exec_cni-9_x_ip6tables-save": "*filter\nCOMMIT\n",
+            "sos_commands/networking/namespaces/cni-9_x/ip_netns_exec_cni-9_x_sysctl_-a": "net.netfilter.nf_conntrack_count = 4\n",
+            // Not namespace outputs: no name, another command, another prefix.
+            "sos_commands/conntrack/ip_netns_exec__conntrack_-S": "cpu=0 \tdrop=1\n",
+            "sos_commands/networking/namespaces/cni-9_x/ip_netns_exec_cni-9_x_ip_route_show_table_all": "",
+            "sos_commands/conntrack/conntrack_-S": "cpu=0 \tdrop=1\n",
+        ])
+        let found = SosNamespaces.find(host)
+        #expect(found.map(\.name) == ["cni-9_x", "qrouter-1a2b"])
+        #expect(found.first?.files == [
+            .ip6tablesSave: "/sos_commands/networking/namespaces/cni-9_x/ip_netns_exec_cni-9_x_ip6tables-save",
+            .sysctlA: "/sos_commands/networking/namespaces/cni-9_x/ip_netns_exec_cni-9_x_sysctl_-a",
+        ])
+        #expect(found.last?.files == [
+            .conntrackS: "/sos_commands/conntrack/ip_netns_exec_qrouter-1a2b_conntrack_-S",
+            .iptablesSave: "/sos_commands/networking/ip_netns_exec_qrouter-1a2b_iptables-save",
+        ])
+        #expect(SosNamespaces.split("ip_netns_exec_a_conntrack_-S_conntrack_-S")! == ("a_conntrack_-S", .conntrackS))
+    }
+
     @Test func conntrackSIsSummedOverCPUs() throws {
         let host = try Self.tree(["sos_commands/conntrack/conntrack_-S": """
             cpu=0   \tfound=1 invalid=5 insert=0 insert_failed=2 drop=0 early_drop=0 error=0 search_restart=0
@@ -140,5 +166,8 @@ struct SosreportCommandsTests {
         #expect(stats.counters["drop"] == 1)
         #expect(stats.counters["search_restart"] == 3)
         #expect(stats.source == "conntrack -S (sos_commands/conntrack/conntrack_-S)")
+        // Each line kept by its cpu= number, for telling which CPU took a counter (issue 13).
+        #expect(stats.perCPU?.map(\.cpu) == [0, 1])
+        #expect(stats.perCPU?.last?.counters["search_restart"] == 3)
     }
 }

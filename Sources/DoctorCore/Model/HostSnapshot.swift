@@ -310,10 +310,26 @@ public struct ConntrackStats: Codable, Sendable, Equatable {
     /// Counter name → total. Names follow ctnetlink (`invalid`, `drop`, `early_drop`, `insert_failed`,
     /// `clash_resolve`, `chaintoolong`, `error`, `search_restart`, `found`, `insert`), whatever the source called them.
     public var counters: [String: UInt64]
+    /// Each CPU's own counters, where the source gave them (`conntrack -S` lines, /proc rows, ctnetlink's per-CPU
+    /// replies); nil in snapshots from before they were kept. Only for telling which CPU took a counter's share.
+    public var perCPU: [CPUCounterRow]?
 
-    public init(source: String, cpus: Int, counters: [String: UInt64]) {
+    public init(source: String, cpus: Int, counters: [String: UInt64], perCPU: [CPUCounterRow]? = nil) {
         self.source = source
         self.cpus = cpus
+        self.counters = counters
+        self.perCPU = perCPU
+    }
+}
+
+/// One CPU's conntrack counters, by ctnetlink's names.
+public struct CPUCounterRow: Codable, Sendable, Equatable {
+    /// The CPU number (`cpu=N` of `conntrack -S`, the row of /proc/net/stat/nf_conntrack, ctnetlink's res_id).
+    public var cpu: Int
+    public var counters: [String: UInt64]
+
+    public init(cpu: Int, counters: [String: UInt64]) {
+        self.cpu = cpu
         self.counters = counters
     }
 }

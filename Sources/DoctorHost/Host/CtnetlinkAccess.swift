@@ -83,7 +83,8 @@ public enum CtnetlinkAccess {
         for cpu in cpus {
             for (name, value) in cpu.values { totals[name, default: 0] += UInt64(value) }
         }
-        return ConntrackStats(source: source, cpus: cpus.count, counters: totals)
+        let perCPU = cpus.map { CPUCounterRow(cpu: $0.cpu, counters: $0.values.mapValues(UInt64.init)) }
+        return ConntrackStats(source: source, cpus: cpus.count, counters: totals, perCPU: perCPU)
     }
 
     public static func entryCount(_ count: TableCount) -> EntryCount {

@@ -49,19 +49,24 @@ public struct ConntrackStatsProbe: Probe {
     /// `cpu=0   \tfound=0 invalid=5 … chaintoolong=0`, one line per CPU, summed by name (names as ctnetlink's).
     public static func parseConntrackS(_ text: String, source: String) -> Reading<ConntrackStats> {
         var totals: [String: UInt64] = [:]
-        var cpus = 0
+        var rows: [CPUCounterRow] = []
         for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("cpu=") {
-            cpus += 1
-            for field in line.split(whereSeparator: \.isWhitespace).dropFirst() {
+            let fields = line.split(whereSeparator: \.isWhitespace)
+            // "cpu=3": the number names the CPU; a line without one still counts, numbered by its place.
+            let cpu = Int(fields[0].dropFirst(4)).flatMap { $0 >= 0 ? $0 : nil } ?? rows.count
+            var row: [String: UInt64] = [:]
+            for field in fields.dropFirst() {
                 let pair = field.split(separator: "=", maxSplits: 1)
                 guard pair.count == 2, let value = UInt64(pair[1]) else { continue }
+                row[String(pair[0])] = value
                 // A sum that overflows (a crafted file) stops at the largest value instead of trapping.
                 let (sum, overflow) = totals[String(pair[0]), default: 0].addingReportingOverflow(value)
                 totals[String(pair[0])] = overflow ? .max : sum
             }
+            rows.append(CPUCounterRow(cpu: cpu, counters: row))
         }
-        guard cpus > 0 else { return .failed("\(source): no cpu= lines") }
-        return .value(ConntrackStats(source: "conntrack -S (\(source.dropFirst()))", cpus: cpus, counters: totals))
+        guard !rows.isEmpty else { return .failed("\(source): no cpu= lines") }
+        return .value(ConntrackStats(source: "conntrack -S (\(source.dropFirst()))", cpus: rows.count, counters: totals, perCPU: rows))
     }
 
     /// Header line of column names, then one row of hex values per possible CPU. Columns are found by name, never by
@@ -76,7 +81,8 @@ public struct ConntrackStatsProbe: Probe {
                     counters[name, default: 0] &+= value
                 }
             }
-            return ConntrackStats(source: path, cpus: rows.count, counters: counters)
+            let perCPU = rows.enumerated().map { CPUCounterRow(cpu: $0.offset, counters: $0.element.filter { $0.key != "entries" }) }
+            return ConntrackStats(source: path, cpus: rows.count, counters: counters, perCPU: perCPU)
         }
     }
 
