@@ -48,6 +48,7 @@ public struct FlowState: Sendable, Codable {
     public var route: Route?
     public var trace: TraceResult?
     public var invalid: InvalidResult?
+    public var table: TableEvidence?
     public var fixes: [FixResult] = []
     public var failures: [String] = []
     public var steps: [Record] = []
@@ -64,11 +65,26 @@ public struct FlowState: Sendable, Codable {
 
     public func finding(_ id: String) -> Finding? { findings.last { $0.id == id } }
 
+    mutating func merge(_ found: [Finding]) {
+        findings.removeAll { f in found.contains { $0.id == f.id } }
+        findings += found
+    }
+
     mutating func record(_ result: EffectResult) {
         switch result {
-        case .findings(let found), .report(_, let found):
-            findings.removeAll { f in found.contains { $0.id == f.id } }
-            findings += found
+        case .findings(let found), .report(_, let found, _):
+            merge(found)
+            if case .report(_, _, let causes) = result, !causes.isEmpty {
+                causeFound = true
+                conclusion += causes
+            }
+        case .table(let evidence, let found):
+            merge(found)
+            table = evidence
+            if !evidence.causes().isEmpty {
+                causeFound = true
+                conclusion += evidence.causes()
+            }
         case .fixed(let fix): fixes.append(fix)
         case .located(let r): route = r
         case .traced(let t): trace = t
@@ -139,7 +155,8 @@ public struct FlowMachine: Sendable {
     static func summary(_ result: EffectResult) -> [String] {
         switch result {
         case .findings(let f): f.map { "\($0.id): \($0.status.rawValue)" }
-        case .report(let lines, _): lines
+        case .report(let lines, _, let causes): lines + causes.map { "⇒ \($0)" }
+        case .table(let evidence, _): evidence.lines()
         case .fixed(let fix): fix.applied + (fix.failure.map { ["failed: \($0)"] } ?? [])
         case .located(let r): [r.text]
         case .traced(let t): t.analysis.paths.map(\.verdict)

@@ -11,7 +11,7 @@ struct TraceCollector {
 
     func run(_ plan: TracePlan) -> EffectResult {
         let trace: TraceSocket
-        do { trace = try TraceSocket() } catch { return .failed("cannot listen for nf_tables traces (NFNLGRP_NFTRACE): \(error)") }
+        do { trace = try TraceSocket(effects.listenBuffer) } catch { return .failed("cannot listen for nf_tables traces (NFNLGRP_NFTRACE): \(error)") }
         let conntrack = try? EventSocket()
         var notes: [String] = conntrack == nil ? ["conntrack events could not be subscribed to (ctnetlink): none shown"] : []
         if let failure = effects.make(plan.changes.map { FixPlan.Item(checkID: "wizard.trace", why: "trace the flow", step: $0) }) {
@@ -117,7 +117,7 @@ struct TraceCollector {
 /// Listener sockets are ~Copyable; a class holds each so the collectors can keep them in optionals.
 final class TraceSocket {
     var listener: TraceListener
-    init() throws(NetlinkError) { listener = try TraceListener() }
+    init(_ buffer: ReceiveBufferPolicy) throws(NetlinkError) { listener = try TraceListener(receiveBuffer: buffer) }
 }
 
 final class EventSocket {
@@ -143,28 +143,31 @@ struct InvalidCollector {
 
     func run(_ plan: InvalidPlan) -> EffectResult {
         let socket: NflogSocket
-        do { socket = try NflogSocket() } catch { return .failed("cannot listen on nfnetlink_log group 0: \(error)") }
+        do { socket = try NflogSocket(effects.listenBuffer) } catch { return .failed("cannot listen on nfnetlink_log group 0: \(error)") }
         let items = plan.changes.map { FixPlan.Item(checkID: "wizard.invalid", why: "log INVALID reasons", step: $0) }
         if let failure = effects.make(items) { return .failed(failure) }
         let request = plan.request
+        let tracking = TrackingProbe.run().tracked
         let started = Date()
         let deadline = started.addingTimeInterval(Double(max(1, request.duration)))
         var messages: [InvalidMessage] = []
-        var lost = 0
+        var lost = 0, overruns = 0
         while Date() < deadline, messages.count < max(1, request.packets), Signals.pending == 0 {
             guard let batch = try? socket.listener.poll(timeoutMilliseconds: 100) else { break }
             lost += batch.lost ?? batch.overruns
+            overruns += batch.overruns
             for packet in batch.messages where packet.prefix.hasPrefix("nf_ct_") {
                 messages.append(InvalidMessage(prefix: packet.prefix, packet: PacketHeader.decode(network: packet.payload)))
             }
         }
-        return .invalid(InvalidResult(messages: messages, lost: lost, seconds: Date().timeIntervalSince(started)))
+        return .invalid(InvalidResult(messages: messages, lost: lost, seconds: Date().timeIntervalSince(started), tracking: tracking,
+                                      enlargedBuffer: overruns > 0 ? socket.listener.receiveBufferBytes : nil))
     }
 }
 
 final class NflogSocket {
     var listener: NflogListener
-    init() throws(NetlinkError) { listener = try NflogListener(group: 0, copyRange: 128) }
+    init(_ buffer: ReceiveBufferPolicy) throws(NetlinkError) { listener = try NflogListener(group: 0, copyRange: 128, receiveBuffer: buffer) }
 }
 
 /// events flow: subscribe, send one UDP datagram to 127.0.0.1, wait for its NEW event.
@@ -181,9 +184,17 @@ struct EventsLiveTest {
             usleep(50_000)
             seen += socket.drain(matching: request)
         }
-        let verdict = seen.contains { $0.hasPrefix("[NEW]") }
-            ? "the NEW event arrived: events are delivered in this namespace"
-            : "no NEW event within 2 s: events are off (nf_conntrack_events=0), no rule in this namespace uses conntrack (then it tracks nothing), or the datagram never left (is lo up?)"
-        return .report(lines: [sent] + seen + [verdict], findings: [])
+        let arrived = seen.contains { $0.hasPrefix("[NEW]") }
+        let verdict: String
+        if arrived {
+            verdict = "the NEW event arrived: events are delivered in this namespace"
+        } else {
+            switch TrackingProbe.tracked(udpPort: port) {
+            case true?: verdict = "no NEW event within 2 s, but the flow is in the table: events are not delivered (nf_conntrack_events = 0, or the entry was created before events were turned on)"
+            case false?: verdict = "no NEW event within 2 s, and the flow is not in the table: " + InvalidResult.notTracking
+            case nil: verdict = "no NEW event within 2 s: events are off (nf_conntrack_events=0), no rule in this namespace uses conntrack (then it tracks nothing), or the datagram never left (is lo up?)"
+            }
+        }
+        return .report(lines: [sent] + seen + [verdict], findings: [], causes: arrived ? [] : [verdict])
     }
 }
