@@ -10,6 +10,8 @@ public enum Effect: Sendable {
     case applyFix([FixPlan.Item])
     /// Read-only: how this host reaches `destination` (local, a route, none).
     case locate(destination: String)
+    /// Read-only: which rules the trace must follow (only iptables-legacy rules: the legacy TRACE path).
+    case traceBackend
     /// Temporary trace table, listen, collect the flow's conntrack entry and events.
     case trace(TracePlan)
     /// Temporary log_invalid and logger binding, listen on nfnetlink_log.
@@ -42,6 +44,7 @@ public enum EffectResult: Sendable {
     case fixed(FixResult)
     case located(Route)
     case traced(TraceResult)
+    case backend(TracePlan.Backend, why: String)
     case invalid(InvalidResult)
     /// Lines of evidence from a read-only effect, with the findings it ran and the causes it named (none: not found).
     case report(lines: [String], findings: [Finding], causes: [String] = [])

@@ -47,6 +47,7 @@ public struct FlowState: Sendable, Codable {
     public var choices: [String: Bool] = [:]
     public var route: Route?
     public var trace: TraceResult?
+    public var traceBackend: TracePlan.Backend?
     public var invalid: InvalidResult?
     public var table: TableEvidence?
     public var fixes: [FixResult] = []
@@ -88,6 +89,7 @@ public struct FlowState: Sendable, Codable {
         case .fixed(let fix): fixes.append(fix)
         case .located(let r): route = r
         case .traced(let t): trace = t
+        case .backend(let b, _): traceBackend = b
         case .invalid(let i): invalid = i
         case .failed(let why): failures.append(why)
         }
@@ -160,6 +162,7 @@ public struct FlowMachine: Sendable {
         case .fixed(let fix): fix.applied + (fix.failure.map { ["failed: \($0)"] } ?? [])
         case .located(let r): [r.text]
         case .traced(let t): t.analysis.paths.map(\.verdict)
+        case .backend(_, let why): [why]
         case .invalid(let i): i.groups.map { "\($0.count)× \($0.reason)" }
         case .failed(let why): ["failed: \(why)"]
         }

@@ -74,6 +74,15 @@ public final class HostEffects: @unchecked Sendable {
         case .applyFix(let items): return applyFix(items)
         case .locate(let destination): return locate(destination)
         case .trace(let plan): return TraceCollector(effects: self).run(plan)
+        case .traceBackend:
+            let sources = snapshot().ruleset.sources
+            let counts = sources.map { "\($0.backend.rawValue) \($0.rules.value.map(String.init) ?? "?")" }.joined(separator: ", ")
+            let names = (try? String(contentsOfFile: "/proc/net/ip_tables_names", encoding: .utf8)) ?? ""
+            let rawMissing = !names.split(separator: "\n").contains("raw")
+            return LegacyTrace.onlyLegacy(sources) == true
+                ? .backend(.iptablesLegacy, why: "only iptables-legacy rules (\(counts)): the trace uses -j TRACE and nfnetlink_log"
+                    + (rawMissing ? ". NOTE: " + LegacyTrace.rawTableStays : ""))
+                : .backend(.nftables, why: "rules: \(counts); the trace uses nf_tables tracing")
         case .listenInvalid(let plan): return InvalidCollector(effects: self).run(plan)
         case .sampleTable(let seconds): return sampleTable(seconds)
         case .inspectHelpers(let port, let proto): return inspectHelpers(port: port, proto: proto)

@@ -10,29 +10,34 @@ struct TraceCollector {
     let effects: HostEffects
 
     func run(_ plan: TracePlan) -> EffectResult {
-        let trace: TraceSocket
-        do { trace = try TraceSocket(effects.listenBuffer) } catch { return .failed("cannot listen for nf_tables traces (NFNLGRP_NFTRACE): \(error)") }
+        let listener: any TraceEventSource
+        do {
+            listener = plan.backend == .iptablesLegacy ? try LegacyTraceSource(effects.listenBuffer, ipv6: plan.request.isIPv6) : try NftTraceSource(effects.listenBuffer)
+        } catch {
+            return .failed("cannot listen for \(plan.backend == .iptablesLegacy ? "TRACE lines on nfnetlink_log group 0" : "nf_tables traces (NFNLGRP_NFTRACE)"): \(error)")
+        }
         let conntrack = try? EventSocket()
         var notes: [String] = conntrack == nil ? ["conntrack events could not be subscribed to (ctnetlink): none shown"] : []
         if let failure = effects.make(plan.changes.map { FixPlan.Item(checkID: "wizard.trace", why: "trace the flow", step: $0) }) {
             return .failed(failure)
         }
+        // Rule numbers in the legacy log count the TRACE rules just inserted: read the rules now.
+        listener.prepare()
         let request = plan.request
         let generator = plan.generate ? TrafficGenerator.start(request, afterMilliseconds: 200) : nil
         let started = Date()
         let deadline = started.addingTimeInterval(Double(max(1, request.duration)))
         var records: [TraceRecord] = []
         var ids = Set<UInt32>()
-        var overruns = 0, unknownLoss = false
+        var overruns = 0, lost = 0, unknownLoss = false
         var events: [String] = []
         var generatedAt: Date?
         while Date() < deadline, ids.count < max(1, request.packets), Signals.pending == 0 {
             do {
-                let batch = try trace.listener.poll(timeoutMilliseconds: 100)
+                let batch = try listener.poll(timeoutMilliseconds: 100)
                 overruns += batch.overruns
-                if batch.overruns > 0 && batch.lost == nil { unknownLoss = true }
-                for event in batch.messages {
-                    guard let record = Self.record(event) else { continue }
+                if let n = batch.lost { lost += n } else if batch.overruns > 0 { unknownLoss = true }
+                for record in batch.records {
                     records.append(record)
                     ids.insert(record.id)
                 }
@@ -50,14 +55,14 @@ struct TraceCollector {
         if let conntrack { events += conntrack.drain(matching: request) }
         let seconds = Date().timeIntervalSince(started)
         if overruns > 0 {
-            notes.append("the trace socket overran \(overruns) time(s)\(unknownLoss ? " (how many events were lost is unknown: traces carry no sequence numbers)" : ""); its buffer was enlarged to \(trace.listener.receiveBufferBytes) bytes")
+            let how = unknownLoss ? "how many events were lost is unknown: traces carry no sequence numbers" : "\(lost) message(s) lost"
+            notes.append("the trace socket overran \(overruns) time(s) (\(how)); its buffer was enlarged to \(listener.receiveBufferBytes) bytes")
         }
-        let rules = RuleText.parse(Self.nft(["nft", "-a", "list", "ruleset"]))
         let entries = Self.entries(request)
         if entries == nil { notes.append("`conntrack` is not installed: the entry is shown from its events only") }
         return .traced(TraceResult(
-            analysis: TraceAnalysis(events: records, rules: rules), events: records.count, lost: overruns, seconds: seconds,
-            generated: generator?.result, entries: entries ?? [], conntrackEvents: events, notes: notes))
+            analysis: TraceAnalysis(events: records, rules: listener.ruleText()), events: records.count, lost: unknownLoss ? max(overruns, lost) : lost,
+            seconds: seconds, generated: generator?.result, entries: entries ?? [], conntrackEvents: events, notes: notes))
     }
 
     static func record(_ event: Netfilter.TraceEvent) -> TraceRecord? {
@@ -114,10 +119,46 @@ struct TraceCollector {
     }
 }
 
-/// Listener sockets are ~Copyable; a class holds each so the collectors can keep them in optionals.
-final class TraceSocket {
+/// Where trace records come from: nf_tables trace events, or iptables-legacy TRACE lines on nfnetlink_log.
+/// Listener sockets are ~Copyable; a class holds each so the collectors can keep them.
+protocol TraceEventSource: AnyObject {
+    /// Called once the trace rules are in place.
+    func prepare()
+    func poll(timeoutMilliseconds: Int) throws(NetlinkError) -> (records: [TraceRecord], overruns: Int, lost: Int?)
+    var receiveBufferBytes: Int { get }
+    /// The rules' text, to name what the packet hit.
+    func ruleText() -> RuleText
+}
+
+final class NftTraceSource: TraceEventSource {
     var listener: TraceListener
     init(_ buffer: ReceiveBufferPolicy) throws(NetlinkError) { listener = try TraceListener(receiveBuffer: buffer) }
+    func prepare() {}
+    func poll(timeoutMilliseconds: Int) throws(NetlinkError) -> (records: [TraceRecord], overruns: Int, lost: Int?) {
+        let batch = try listener.poll(timeoutMilliseconds: timeoutMilliseconds)
+        return (batch.messages.compactMap(TraceCollector.record), batch.overruns, batch.overruns > 0 ? batch.lost : 0)
+    }
+    var receiveBufferBytes: Int { listener.receiveBufferBytes }
+    func ruleText() -> RuleText { RuleText.parse(TraceCollector.nft(["nft", "-a", "list", "ruleset"])) }
+}
+
+/// nfnetlink_log group 0 while it is the family's bound logger: x_tables' TRACE lines, with the packet's headers.
+final class LegacyTraceSource: TraceEventSource {
+    var listener: NflogListener
+    var rules = LegacyRules()
+    let save: [String]
+    init(_ buffer: ReceiveBufferPolicy, ipv6: Bool = false) throws(NetlinkError) {
+        listener = try NflogListener(group: 0, copyRange: 128, receiveBuffer: buffer)
+        save = [ipv6 ? "ip6tables-legacy-save" : "iptables-legacy-save"]
+    }
+    func prepare() { rules = LegacyRules.parse(TraceCollector.nft(save)) }
+    func poll(timeoutMilliseconds: Int) throws(NetlinkError) -> (records: [TraceRecord], overruns: Int, lost: Int?) {
+        let batch = try listener.poll(timeoutMilliseconds: timeoutMilliseconds)
+        let records = batch.messages.compactMap { LegacyTrace.record(prefix: $0.prefix, payload: $0.payload, rules: rules) }
+        return (records, batch.overruns, batch.lost)
+    }
+    var receiveBufferBytes: Int { listener.receiveBufferBytes }
+    func ruleText() -> RuleText { rules.ruleText }
 }
 
 final class EventSocket {

@@ -24,13 +24,13 @@ struct WizardKernelTests {
         """
 
     /// Everything the wizard may touch: sysctls (less the live entry count), the nftables ruleset without its
-    /// counters, and both iptables backends without their timestamp comments.
+    /// counters, and both iptables backends without their timestamp comments and chain packet counters (traffic).
     static func state(_ ns: Namespace) throws -> String {
         try ns.exec(["sh", "-c", """
             sysctl -a -r netfilter 2>/dev/null | grep -v '^net.netfilter.nf_conntrack_count '
             nft -s list ruleset
-            iptables-save 2>/dev/null | grep -v '^#'
-            iptables-legacy-save 2>/dev/null | grep -v '^#'; true
+            iptables-save 2>/dev/null | grep -v '^#' | sed -E 's/ \\[[0-9]+:[0-9]+\\]$//'
+            iptables-legacy-save 2>/dev/null | grep -v '^#' | sed -E 's/ \\[[0-9]+:[0-9]+\\]$//'; true
             """], mustSucceed: true).stdout
     }
 
