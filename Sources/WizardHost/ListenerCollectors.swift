@@ -32,6 +32,7 @@ struct TraceCollector {
         var overruns = 0, lost = 0, unknownLoss = false
         var events: [String] = []
         var generatedAt: Date?
+        var lastNewID = started
         while Date() < deadline, ids.count < max(1, request.packets), Signals.pending == 0 {
             do {
                 let batch = try listener.poll(timeoutMilliseconds: 100)
@@ -39,17 +40,18 @@ struct TraceCollector {
                 if let n = batch.lost { lost += n } else if batch.overruns > 0 { unknownLoss = true }
                 for record in batch.records {
                     records.append(record)
-                    ids.insert(record.id)
+                    if ids.insert(record.id).inserted { lastNewID = Date() }
                 }
             } catch {
                 notes.append("trace listener: \(error)")
                 break
             }
             if let conntrack { events += conntrack.drain(matching: request) }
-            // With a generated connection, stop soon after it ended instead of waiting out the window.
+            // With a generated connection, stop soon after it ended instead of waiting out the window, unless other
+            // matching packets (the person's own test, real traffic) are still being traced.
             if let generator, generator.result != nil {
                 if generatedAt == nil { generatedAt = Date() }
-                if let at = generatedAt, Date().timeIntervalSince(at) > 0.5 { break }
+                if let at = generatedAt, Date().timeIntervalSince(at) > 0.5, Date().timeIntervalSince(lastNewID) > 0.5 { break }
             }
         }
         if let conntrack { events += conntrack.drain(matching: request) }

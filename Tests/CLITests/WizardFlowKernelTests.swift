@@ -67,7 +67,7 @@ struct WizardFlowKernelTests {
             python3 -c '
             import socket, time
             l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(("127.0.0.1", 21)); l.listen()
-            c = socket.create_connection(("127.0.0.1", 21)); time.sleep(6)' & sleep 0.5
+            c = socket.create_connection(("127.0.0.1", 21)); time.sleep(10)' >/dev/null 2>&1 & sleep 0.5
             """
         let (ns, before) = try WizardKernelTests().namespace(Self.tracked)
         let (json, text) = try run(ns, ftp + "\n" + (try wizard("helpers --dport 21 --yes")))
@@ -155,5 +155,31 @@ struct WizardFlowKernelTests {
         let (active, activeText) = try run(ns, try wizard("invalid --yes --duration 1"))
         #expect(!activeText.contains("conntrack is not active"), "\(activeText)")
         #expect((active["invalid"] as? [String: Any])?["tracking"] as? Bool == true)
+    }
+}
+
+/// The listeners never leave a silent gap: with a receive buffer too small for a burst of INVALID packets, the
+/// invalid flow says how many messages were lost and that it enlarged its buffer.
+@Suite(
+    .enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"),
+    .enabled(if: Binary.isRoot, "wizard tests need root to create network namespaces; run the tests as root to include them"))
+struct WizardListenerOverrunTests {
+    @Test func anOverrunIsCountedAndTheBufferEnlarged() throws {
+        let (ns, before) = try WizardKernelTests().namespace(WizardFlowKernelTests.tracked)
+        let run = try ns.exec(["sh", "-c", """
+            (sleep 1.5; \(WizardKernelTests.tools)/send-invalid-tcp 127.0.0.1 4000) &
+            \(Binary.path) wizard invalid --yes --duration 4 --packets 100000 --listen-buffer 1 --format json --journal \(try WizardKernelTests().journal()) </dev/null
+            """])
+        #expect(run.exitStatus == 0, "\(run.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
+        let invalid = try #require(json["invalid"] as? [String: Any])
+        let lost = try #require(invalid["lost"] as? Int)
+        let total = try #require(invalid["total"] as? Int)
+        #expect(lost > 0, "a 2 KiB buffer cannot hold a burst of 8,000 log messages")
+        #expect(total > 0)
+        #expect(run.stderr.contains("\(total) INVALID packet(s) in "), "\(run.stderr)")
+        #expect(run.stderr.contains("; \(lost) LOST (socket overrun: the counts below are low); the listener's buffer was enlarged to "), "\(run.stderr)")
+        #expect((invalid["enlargedBuffer"] as? Int ?? 0) >= 1 << 20)
+        #expect(try WizardKernelTests.state(ns) == before)
     }
 }

@@ -59,7 +59,8 @@ struct WizardLegacyTraceKernelTests {
         let path = try WizardKernelTests().journal()
         let run = try ns.exec(["sh", "-c", """
             \(Binary.path) wizard port-forward --dst 192.0.2.1 --dport 8080 --yes --duration 30 --journal \(path) </dev/null >/dev/null 2>&1 &
-            p=$!; sleep 3
+            p=$!
+            for i in $(seq 300); do [ "$(iptables-legacy-save -t raw | grep -c -- '-j TRACE')" = 2 ] && break; sleep 0.1; done; sleep 0.5
             iptables-legacy-save -t raw | grep -c -- '-j TRACE'; sysctl -n net.netfilter.nf_log.2
             kill -KILL $p; wait $p; echo "exit $?"
             """])
