@@ -67,7 +67,8 @@ struct WizardFlowKernelTests {
             python3 -c '
             import socket, time
             l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(("127.0.0.1", 21)); l.listen()
-            c = socket.create_connection(("127.0.0.1", 21)); time.sleep(10)' >/dev/null 2>&1 & sleep 0.5
+            c = socket.create_connection(("127.0.0.1", 21)); time.sleep(10)' >/dev/null 2>&1 &
+            for i in $(seq 100); do ss -Htn state established '( dport = :21 )' | grep -q . && break; sleep 0.1; done
             """
         let (ns, before) = try WizardKernelTests().namespace(Self.tracked)
         let (json, text) = try run(ns, ftp + "\n" + (try wizard("helpers --dport 21 --yes")))
