@@ -67,7 +67,8 @@ struct TraceCollector {
             seconds: seconds, generated: generator?.result, entries: entries ?? [], conntrackEvents: events, notes: notes))
     }
 
-    static func record(_ event: Netfilter.TraceEvent) -> TraceRecord? {
+    /// `name` turns an interface index into its name (the collector caches it: if_indextoname opens a socket per call).
+    static func record(_ event: Netfilter.TraceEvent, name: (UInt32) -> String? = interfaceName) -> TraceRecord? {
         guard let id = event.id, let table = event.table, let chain = event.chain else { return nil }
         let kind: TraceRecord.Kind
         switch event.kind {
@@ -82,7 +83,7 @@ struct TraceCollector {
         return TraceRecord(
             id: id, family: family(event.family), table: table, chain: chain, kind: kind, ruleHandle: event.ruleHandle,
             verdict: verdict, verdictChain: event.verdict?.chain,
-            inInterface: event.inInterface.flatMap(interfaceName), outInterface: event.outInterface.flatMap(interfaceName),
+            inInterface: event.inInterface.flatMap(name), outInterface: event.outInterface.flatMap(name),
             packet: PacketHeader.decode(network: event.networkHeader, transport: event.transportHeader.isEmpty ? nil : event.transportHeader))
     }
 
@@ -134,11 +135,19 @@ protocol TraceEventSource: AnyObject {
 
 final class NftTraceSource: TraceEventSource {
     var listener: TraceListener
+    private var names: [UInt32: String?] = [:]
     init(_ buffer: ReceiveBufferPolicy) throws(NetlinkError) { listener = try TraceListener(receiveBuffer: buffer) }
     func prepare() {}
+    func interface(_ index: UInt32) -> String? {
+        if let known = names[index] { return known }
+        let name = TraceCollector.interfaceName(index)
+        names[index] = name
+        return name
+    }
     func poll(timeoutMilliseconds: Int) throws(NetlinkError) -> (records: [TraceRecord], overruns: Int, lost: Int?) {
         let batch = try listener.poll(timeoutMilliseconds: timeoutMilliseconds)
-        return (batch.messages.compactMap(TraceCollector.record), batch.overruns, batch.overruns > 0 ? batch.lost : 0)
+        let records = batch.messages.compactMap { TraceCollector.record($0, name: interface) }
+        return (records, batch.overruns, batch.overruns > 0 ? batch.lost : 0)
     }
     var receiveBufferBytes: Int { listener.receiveBufferBytes }
     func ruleText() -> RuleText { RuleText.parse(TraceCollector.nft(["nft", "-a", "list", "ruleset"])) }

@@ -95,7 +95,8 @@ struct WizardKernelTests {
         let (ns, before) = try namespace("")
         let run = try ns.exec(["sh", "-c", """
             \(Binary.path) wizard port-forward --dst 192.0.2.1 --dport 8080 --yes --duration 30 --journal \(try journal()) </dev/null >/dev/null 2>&1 &
-            p=$!; sleep 2.5
+            p=$!
+            for i in $(seq 300); do nft -s list ruleset | grep -q 'meta nftrace set 1' && break; sleep 0.1; done; sleep 0.3
             nft -s list ruleset | grep -q 'meta nftrace set 1' && echo tracing
             kill -INT $p; wait $p; echo "exit $?"
             """])
@@ -109,7 +110,8 @@ struct WizardKernelTests {
         let path = try journal()
         let run = try ns.exec(["sh", "-c", """
             \(Binary.path) wizard invalid --proto udp --yes --duration 30 --journal \(path) </dev/null >/dev/null 2>&1 &
-            p=$!; sleep 2.5
+            p=$!
+            for i in $(seq 300); do [ "$(sysctl -n net.netfilter.nf_log.10)" = nfnetlink_log ] && break; sleep 0.1; done; sleep 0.3
             echo "log_invalid $(sysctl -n net.netfilter.nf_conntrack_log_invalid)"
             kill -KILL $p; wait $p; echo "exit $?"
             """])
