@@ -54,7 +54,7 @@ public struct FlowReport: Sendable, Codable {
         causeFound = state.map(Self.causeFound) ?? false
         quit = state?.quit ?? false
         let found = causeFound
-        escalation = state.map { s in found ? [] : Escalation.commands(for: s.request, symptom: s.symptom) } ?? []
+        escalation = state.map { s in found ? [] : Escalation.commands(for: s.request, symptom: s.symptom, backend: s.traceBackend) } ?? []
         self.changes = changes
         self.journal = journal
     }

@@ -30,8 +30,18 @@ public struct TraceResult: Sendable, Codable, Equatable {
 
 /// The next commands to run by hand when a flow did not find the cause: printed, never run.
 public enum Escalation {
-    public static func commands(for request: FlowRequest, symptom: Symptom) -> [String] {
+    public static func commands(for request: FlowRequest, symptom: Symptom, backend: TracePlan.Backend? = nil) -> [String] {
         switch symptom {
+        case .portForward where backend == .iptablesLegacy:
+            let match = LegacyTrace.match(request, inbound: true).joined(separator: " ")
+            let program = request.isIPv6 ? "ip6tables-legacy" : "iptables-legacy"
+            return [
+                "# the same trace, by hand, for iptables-legacy rules (delete both rules after, with -D):",
+                "\(program) -t raw -I PREROUTING 1 \(match) -j TRACE",
+                "\(program) -t raw -I OUTPUT 1 \(LegacyTrace.match(request, inbound: false).joined(separator: " ")) -j TRACE",
+                "# the lines go to the namespace's bound logger; through syslog (a namespace needs nf_log_all_netns=1 on the host):",
+                "sysctl -w net.netfilter.nf_log.\(request.isIPv6 ? 10 : 2)=nf_log_\(request.isIPv6 ? "ipv6" : "ipv4"); dmesg -w | grep 'TRACE:'",
+            ] + packetCommands(for: request, symptom: symptom).drop { !$0.hasPrefix("# conntrack events") }
         case .portForward, .invalid: return packetCommands(for: request, symptom: symptom)
         case .tableFull: return [
             "# the counters every second (drop, early_drop, insert_failed rising = refused now):",

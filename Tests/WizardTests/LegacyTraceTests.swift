@@ -96,4 +96,13 @@ struct LegacyTraceTests {
                                    undo: ["iptables-legacy", "-t", "raw", "-D", "PREROUTING", "-j", "ACCEPT"], state: .verified, message: nil)
         #expect(ChangePolicy.refusal(undoing: forged) != nil)
     }
+
+    @Test func escalationForALegacyRulesetIsTheTraceByHandWithTRACE() {
+        let request = FlowRequest(proto: .tcp, destination: "127.0.0.1", destinationPort: 8080)
+        let lines = Escalation.commands(for: request, symptom: .portForward, backend: .iptablesLegacy)
+        #expect(lines.contains("iptables-legacy -t raw -I PREROUTING 1 -d 127.0.0.1 -p tcp --dport 8080 -j TRACE"))
+        #expect(!lines.contains { $0.hasPrefix("nft ") })
+        #expect(lines.contains("conntrack -E -p tcp --orig-dst 127.0.0.1 --orig-port-dst 8080"), "\(lines)")
+        #expect(Escalation.commands(for: request, symptom: .portForward).contains("nft monitor trace"))
+    }
 }
