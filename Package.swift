@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "DoctorCore", "DoctorHost", "Watch"], swiftSettings: swiftSettings),
         .testTarget(name: "WatchTests", dependencies: ["Watch", "DoctorCore"], swiftSettings: swiftSettings),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter"], swiftSettings: swiftSettings),
-        .testTarget(name: "WizardTests", dependencies: ["Wizard", "DoctorCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "WizardTests", dependencies: ["Wizard", "DoctorCore", "DoctorHost"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["CTDoctorCLI", "DoctorCore", "DoctorHost", "Checks"], swiftSettings: swiftSettings),
     ]
 )

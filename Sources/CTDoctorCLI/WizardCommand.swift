@@ -2,6 +2,7 @@ import ArgumentParser
 import DoctorCore
 import DoctorHost
 import Foundation
+import Netfilter
 import Wizard
 import WizardHost
 
@@ -37,6 +38,9 @@ struct WizardCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where the journal goes (default: /var/lib/ctdoctor/journal-….json).", valueName: "file")) var journal: String?
     @Option(name: .long, help: ArgumentHelp("Work in another network namespace: a name under /run/netns or a process id.", valueName: "name|pid")) var netns: String?
     @Flag(name: .long, help: "No colour (also when NO_COLOR is set or the output is not a terminal).") var noColor = false
+    /// For tests and measurements: the listeners' first socket receive buffer, so an overrun can be forced.
+    @Option(name: .long, help: ArgumentHelp("Initial receive buffer of the trace and log listeners.", valueName: "bytes", visibility: .hidden))
+    var listenBuffer: Int?
 
     func validate() throws {
         if let symptom, Symptom(rawValue: symptom) == nil {
@@ -84,6 +88,7 @@ struct WizardCommand: ParsableCommand {
             interactive: interactive, takeSteps: yes, palette: Palette(enabled: wantsColour), json: format == .json,
             transcript: transcript, keepFixes: keepFixes)
         let effects = HostEffects(source: source, journalPath: journal)
+        if let listenBuffer { effects.listenBuffer = ReceiveBufferPolicy(initialBytes: max(listenBuffer, 1), maximumBytes: 64 << 20) }
         let status = WizardDriver(options: options, effects: effects, terminal: Terminal()).run(root)
         if status != 0 { throw ExitCode(status) }
     }

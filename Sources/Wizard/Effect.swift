@@ -10,16 +10,20 @@ public enum Effect: Sendable {
     case applyFix([FixPlan.Item])
     /// Read-only: how this host reaches `destination` (local, a route, none).
     case locate(destination: String)
+    /// Read-only: which rules the trace must follow (only iptables-legacy rules: the legacy TRACE path).
+    case traceBackend
     /// Temporary trace table, listen, collect the flow's conntrack entry and events.
     case trace(TracePlan)
     /// Temporary log_invalid and logger binding, listen on nfnetlink_log.
     case listenInvalid(InvalidPlan)
     /// Read-only: counters sampled over `seconds` and the table streamed once.
     case sampleTable(seconds: Int)
-    /// Read-only: helper checks and the expectation table.
-    case inspectHelpers
+    /// Read-only: helper checks, the expectation table, and the connections to the service's port with their helper.
+    case inspectHelpers(port: UInt16, proto: FlowRequest.Proto)
     /// Create a flow and watch for its NEW event.
     case eventsLiveTest
+    /// Read-only: who subscribes to conntrack events in this namespace.
+    case eventListeners
     /// Read-only: the unconfirmed and dying lists, sampled `times` times a second apart.
     case sampleLists(times: Int)
 
@@ -40,9 +44,12 @@ public enum EffectResult: Sendable {
     case fixed(FixResult)
     case located(Route)
     case traced(TraceResult)
+    case backend(TracePlan.Backend, why: String)
     case invalid(InvalidResult)
-    /// Lines of evidence from a read-only effect, with the findings it ran.
-    case report(lines: [String], findings: [Finding])
+    /// Lines of evidence from a read-only effect, with the findings it ran and the causes it named (none: not found).
+    case report(lines: [String], findings: [Finding], causes: [String] = [])
+    /// The table-full flow's sample, with the findings of the same snapshot.
+    case table(TableEvidence, findings: [Finding])
     /// The effect could not run; why.
     case failed(String)
 }

@@ -47,7 +47,9 @@ public struct FlowState: Sendable, Codable {
     public var choices: [String: Bool] = [:]
     public var route: Route?
     public var trace: TraceResult?
+    public var traceBackend: TracePlan.Backend?
     public var invalid: InvalidResult?
+    public var table: TableEvidence?
     public var fixes: [FixResult] = []
     public var failures: [String] = []
     public var steps: [Record] = []
@@ -64,14 +66,30 @@ public struct FlowState: Sendable, Codable {
 
     public func finding(_ id: String) -> Finding? { findings.last { $0.id == id } }
 
+    mutating func merge(_ found: [Finding]) {
+        findings.removeAll { f in found.contains { $0.id == f.id } }
+        findings += found
+    }
+
     mutating func record(_ result: EffectResult) {
         switch result {
-        case .findings(let found), .report(_, let found):
-            findings.removeAll { f in found.contains { $0.id == f.id } }
-            findings += found
+        case .findings(let found), .report(_, let found, _):
+            merge(found)
+            if case .report(_, _, let causes) = result, !causes.isEmpty {
+                causeFound = true
+                conclusion += causes
+            }
+        case .table(let evidence, let found):
+            merge(found)
+            table = evidence
+            if !evidence.causes().isEmpty {
+                causeFound = true
+                conclusion += evidence.causes()
+            }
         case .fixed(let fix): fixes.append(fix)
         case .located(let r): route = r
         case .traced(let t): trace = t
+        case .backend(let b, _): traceBackend = b
         case .invalid(let i): invalid = i
         case .failed(let why): failures.append(why)
         }
@@ -139,10 +157,12 @@ public struct FlowMachine: Sendable {
     static func summary(_ result: EffectResult) -> [String] {
         switch result {
         case .findings(let f): f.map { "\($0.id): \($0.status.rawValue)" }
-        case .report(let lines, _): lines
+        case .report(let lines, _, let causes): lines + causes.map { "⇒ \($0)" }
+        case .table(let evidence, _): evidence.lines()
         case .fixed(let fix): fix.applied + (fix.failure.map { ["failed: \($0)"] } ?? [])
         case .located(let r): [r.text]
         case .traced(let t): t.analysis.paths.map(\.verdict)
+        case .backend(_, let why): [why]
         case .invalid(let i): i.groups.map { "\($0.count)× \($0.reason)" }
         case .failed(let why): ["failed: \(why)"]
         }

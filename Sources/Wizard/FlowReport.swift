@@ -28,6 +28,8 @@ public struct FlowReport: Sendable, Codable {
     public var route: Route?
     public var trace: TraceResult?
     public var invalid: InvalidResult?
+    public var table: TableEvidence?
+    public var conclusion: [String]
     public var fixes: [FixResult]
     public var failures: [String]
     public var causeFound: Bool
@@ -45,18 +47,23 @@ public struct FlowReport: Sendable, Codable {
         route = state?.route
         trace = state?.trace
         invalid = state?.invalid
+        table = state?.table
+        conclusion = state?.conclusion ?? []
         fixes = state?.fixes ?? []
         failures = state?.failures ?? []
         causeFound = state.map(Self.causeFound) ?? false
         quit = state?.quit ?? false
         let found = causeFound
-        escalation = state.map { s in found ? [] : Escalation.commands(for: s.request, symptom: s.symptom) } ?? []
+        escalation = state.map { s in found ? [] : Escalation.commands(for: s.request, symptom: s.symptom, backend: s.traceBackend) } ?? []
         self.changes = changes
         self.journal = journal
     }
 
-    /// A dropping rule named, INVALID reasons seen, or a fix that made its check pass.
+    /// A dropping rule named, INVALID reasons seen, a cause an effect named, a failing check that is this symptom's
+    /// cause, or a fix that made its check pass.
     public static func causeFound(_ state: FlowState) -> Bool {
+        if state.causeFound { return true }
+        if state.findings.contains(where: { $0.status == .fail && state.symptom.causeChecks.contains($0.id) }) { return true }
         if let path = state.trace?.analysis.deciding, case .dropped = path.fate { return true }
         if let invalid = state.invalid, invalid.total > 0 { return true }
         return state.fixes.contains { $0.failure == nil && $0.recheck.values.contains("pass") }

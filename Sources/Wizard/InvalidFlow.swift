@@ -58,7 +58,9 @@ public enum InvalidFlow {
 
 extension InvalidResult {
     public func lines() -> [String] {
-        var out = ["\(total) INVALID packet(s) in \(String(format: "%.1f", seconds)) s" + (lost > 0 ? "; \(lost) LOST (socket overrun: the counts below are low)" : "")]
+        var out = ["\(total) INVALID packet(s) in \(String(format: "%.1f", seconds)) s" + (lost > 0 ? "; \(lost) LOST (socket overrun: the counts below are low)" : "")
+                   + (enlargedBuffer.map { "; the listener's buffer was enlarged to \($0) bytes" } ?? "")]
+        if tracking == false { out += Wrap.lines("WARNING: " + Self.notTracking, width: 100) }
         for group in groups {
             out.append("\(group.count)× \(Clean.line(group.reason))")
             out += group.flows.map { "      \($0.count)× \(Clean.line($0.flow))" }

@@ -78,8 +78,17 @@ public struct InvalidResult: Sendable, Codable, Equatable {
     /// Messages the socket lost (ENOBUFS), as the listener counted them.
     public var lost: Int
     public var seconds: Double
+    /// Whether conntrack tracked a probe datagram in this namespace while listening; false: nothing here uses
+    /// conntrack (no rule, NAT or ct expression), so no packet can be INVALID; nil: not probed.
+    public var tracking: Bool?
+    /// The listener's receive buffer after it overran and grew; nil without an overrun.
+    public var enlargedBuffer: Int?
 
-    public init(messages: [InvalidMessage], lost: Int, seconds: Double) {
+    public static let notTracking = "conntrack is not active in this namespace: no rule, NAT or ct expression here uses it, so it tracks no packet and none can be INVALID. Listen in the namespace where the traffic is tracked, or add a rule that uses conntrack (e.g. `ct state invalid counter`)"
+
+    public init(messages: [InvalidMessage], lost: Int, seconds: Double, tracking: Bool? = nil, enlargedBuffer: Int? = nil) {
+        self.tracking = tracking
+        self.enlargedBuffer = enlargedBuffer
         var order: [String] = []
         var counts: [String: Int] = [:]
         var flows: [String: [String: Int]] = [:]

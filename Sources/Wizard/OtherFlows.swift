@@ -8,19 +8,13 @@ public enum OtherFlows {
         switch symptom {
         case .portForward: return PortForwardFlow.make(request)
         case .invalid: return InvalidFlow.make(request)
-        case .tableFull:
-            let ids = ["table.usage", "table.drops", "table.insert-failed", "table.buckets", "timeouts.tcp-established", "sysctl.persistence"]
-            return FlowMachine(state: state, stages: [
-                { s in [Step(id: "sample", title: "Sample the counters for \(min(s.request.duration, 10)) s and stream the table once",
-                             explain: "Rates, not lifetime totals: drops and failed inserts that happen now. The table is broken down by state, protocol and top talkers from one streamed dump.",
-                             kind: .auto(.sampleTable(seconds: min(s.request.duration, 10))))] },
-                report("sample", title: "What fills the table"),
-                Stages.showChecks(ids), Stages.proposeFixes(ids), Stages.escalate(symptom),
-            ])
+        case .tableFull: return TableFullFlow.make(request)
         case .helpers:
             let ids = ["helpers.auto-assign", "helpers.unassigned", "helpers.broad", "helpers.expectations"]
             return FlowMachine(state: state, stages: [
-                { _ in [Step(id: "helpers", title: "Helpers and the expectation table", explain: "Read-only.", kind: .auto(.inspectHelpers))] },
+                { s in [Step(id: "helpers", title: "Helpers, the expectation table, and the service's control connections",
+                             explain: "Read-only: the expectation table (IPCTNL_MSG_EXP_GET), and the tracked connections to the service's port with the helper each got.",
+                             kind: .auto(.inspectHelpers(port: s.request.destinationPort ?? 21, proto: s.request.proto ?? .tcp)))] },
                 report("helpers", title: "Helpers and expectations"),
                 Stages.showChecks(ids), Stages.proposeFixes(ids),
                 { s in [Step(id: "helper-rule", title: "The rule that assigns a helper to the service's port (printed, not run)",
@@ -30,7 +24,10 @@ public enum OtherFlows {
         case .events:
             let ids = ["events.enabled", "ctnetlink.available", "lists.unconfirmed-dying"]
             return FlowMachine(state: state, stages: [
-                Stages.runChecks(ids, title: "Events and ctnetlink checks"), Stages.showChecks(ids), Stages.proposeFixes(ids),
+                Stages.runChecks(ids, title: "Events and ctnetlink checks"), Stages.showChecks(ids),
+                { _ in [Step(id: "listeners", title: "Who subscribes to conntrack events", explain: "Read-only: /proc/net/netlink of this namespace, protocol 12 (nfnetlink), groups NEW/UPDATE/DESTROY.", kind: .auto(.eventListeners))] },
+                report("listeners", title: "Conntrack event listeners"),
+                Stages.proposeFixes(ids),
                 { _ in [Step(id: "live", title: "Live test: create a flow and watch for its NEW event",
                              explain: "ctdoctor subscribes to conntrack events, sends one UDP datagram to 127.0.0.1 and waits for the NEW event of that flow.",
                              kind: .propose(.eventsLiveTest))] },
@@ -48,6 +45,7 @@ public enum OtherFlows {
                     "grep -r . /sys/module/nf_conntrack/parameters/ 2>/dev/null",
                     "echo t > /proc/sysrq-trigger   # task states, if a process hangs in conntrack",
                 ], explain: "A dying list that stays means an event listener (conntrackd, a CNI) is not reading its socket; an unconfirmed list (before 5.19) that stays means packets queued (NFQUEUE) or held.", kind: .show)] },
+                Stages.escalate(symptom),
             ])
         }
     }
@@ -74,7 +72,11 @@ public enum OtherFlows {
             "nft 'add ct helper inet ctdoctor_helpers \(name) { type \"\(name)\" protocol \(proto); }'",
             "nft 'add chain inet ctdoctor_helpers pre { type filter hook prerouting priority filter; }'",
             "nft add rule inet ctdoctor_helpers pre \(proto) dport \(port) ct helper set \\\"\(name)\\\"",
+            "# clients on this host too (their connections start in output):",
+            "nft 'add chain inet ctdoctor_helpers out { type filter hook output priority filter; }'",
+            "nft add rule inet ctdoctor_helpers out \(proto) dport \(port) ct helper set \\\"\(name)\\\"",
             "# iptables: iptables -t raw -A PREROUTING -p \(proto) --dport \(port) -j CT --helper \(name)",
+            "#           iptables -t raw -A OUTPUT -p \(proto) --dport \(port) -j CT --helper \(name)",
         ]
     }
 }

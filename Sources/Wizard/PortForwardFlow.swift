@@ -8,6 +8,10 @@ public enum PortForwardFlow {
     public static func make(_ request: FlowRequest) -> FlowMachine {
         FlowMachine(state: FlowState(symptom: .portForward, request: request), stages: [
             Stages.runChecks(checks, title: "Checks that break port forwards"),
+            // Before any fix adds rules of ctdoctor's own: which rules does the person's ruleset consist of?
+            { _ in [Step(id: "backend", title: "Which rules the trace must follow",
+                         explain: "Read-only: with only iptables-legacy rules, nf_tables traces would show none of them; the legacy TRACE target is used instead.",
+                         kind: .auto(.traceBackend))] },
             Stages.showChecks(checks),
             Stages.proposeFixes(checks),
             { _ in [FlowRequest.Field.proto, .destination].map(question) },
@@ -30,10 +34,10 @@ public enum PortForwardFlow {
                              kind: .confirm(name: "generate"))]
             },
             { state in
-                let plan = TracePlan(request: state.request, generate: state.choices["generate"] ?? false)
+                let plan = TracePlan(request: state.request, generate: state.choices["generate"] ?? false, backend: state.traceBackend ?? .nftables)
                 return [Step(id: "trace", title: "Trace the flow for \(state.request.duration) s (or \(state.request.packets) packets)",
-                             lines: ["match: \(plan.match(inbound: true))"],
-                             explain: "A `meta nftrace set 1` rule in ctdoctor's own table, at priority -300 (before conntrack at -200 and NAT), marks the matching packets; nf_tables then reports every rule they hit over netlink (NFNLGRP_NFTRACE), which ctdoctor reads itself. The table is removed when the wizard ends, and is in the journal so `ctdoctor fix --undo` removes it after a crash.",
+                             lines: ["match: \(plan.matchText)"] + (plan.backend == .iptablesLegacy ? state.steps.filter { $0.id == "backend" }.flatMap(\.lines) : []),
+                             explain: plan.backend == .iptablesLegacy ? LegacyTrace.explain : "A `meta nftrace set 1` rule in ctdoctor's own table, at priority -300 (before conntrack at -200 and NAT), marks the matching packets; nf_tables then reports every rule they hit over netlink (NFNLGRP_NFTRACE), which ctdoctor reads itself. The table is removed when the wizard ends, and is in the journal so `ctdoctor fix --undo` removes it after a crash.",
                              kind: .propose(.trace(plan)))]
             },
             { state in
@@ -57,12 +61,12 @@ extension TraceResult {
         if let generated { out.append("test connection: \(generated)") }
         out.append("\(events) trace event(s) in \(String(format: "%.1f", seconds)) s" + (lost > 0 ? "; \(lost) LOST (socket overrun: the path below may have gaps)" : ""))
         if analysis.paths.isEmpty {
-            out.append("no packet matched `\(TracePlan(request: request, generate: false).match(inbound: true))` in the window")
+            out.append("no packet matched the trace rule's match in the window")
         }
         for (n, path) in analysis.paths.prefix(5).enumerated() {
             out.append("packet \(n + 1)" + (path.first.map { ": \($0.description)" } ?? "") + (path.ids.count > 1 ? " (trace ids \(path.ids.map(String.init).joined(separator: ", ")): looped back)" : ""))
             // ctdoctor's own trace chains, and rules the kernel reports without a handle that only continued, say nothing.
-            for hop in path.hops where !hop.place.hasPrefix("inet \(TracePlan.table) ") && !(hop.kind == .rule && hop.ruleHandle == nil && hop.verdict == "continue") {
+            for hop in path.hops where !hop.place.hasPrefix("inet \(TracePlan.table) ") && !(hop.place.hasPrefix(LegacyTrace.family + " raw ") && hop.kind == .policy) && !(hop.kind == .rule && hop.ruleHandle == nil && hop.verdict == "continue") {
                 out.append("    \(Clean.line(hop.text)) → \(hop.verdict ?? "?")")
             }
             for rewrite in path.rewrites { out.append("    rewrite: \(Clean.line(rewrite.text))") }

@@ -21,6 +21,8 @@ public struct RuleText: Sendable, Codable, Equatable {
 
     public func rule(_ key: Key) -> String? { rules[Self.name(key)] }
 
+    public mutating func set(_ key: Key, _ text: String) { rules[Self.name(key)] = text }
+
     public func rule(for event: TraceRecord) -> String? {
         guard let handle = event.ruleHandle else { return nil }
         return rule(Key(family: event.family, table: event.table, chain: event.chain, handle: handle))

@@ -48,7 +48,7 @@ enum Stages {
         { state in
             guard !FlowReport.causeFound(state) else { return [] }
             return [Step(id: "escalate", title: "Not found yet: the next commands to run by hand (printed, not run)",
-                         lines: Escalation.commands(for: state.request, symptom: symptom),
+                         lines: Escalation.commands(for: state.request, symptom: symptom, backend: state.traceBackend),
                          explain: "pwru and retis show the kernel function that frees a packet and why; nft monitor trace and conntrack -E show rules and state changes live; tcpdump shows whether the packets arrive at all.",
                          kind: .show)]
         }

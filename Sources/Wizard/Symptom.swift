@@ -41,4 +41,16 @@ public enum Symptom: String, Sendable, Codable, CaseIterable {
         case .stuck: "unconfirmed and dying lists sampled over time"
         }
     }
+
+    /// Checks whose failure is, by itself, the cause this symptom looks for (port-forward and invalid name theirs
+    /// from the trace and the kernel's reasons instead).
+    public var causeChecks: Set<String> {
+        switch self {
+        case .portForward, .invalid: []
+        case .tableFull: ["table.usage", "table.drops", "table.insert-failed"]
+        case .helpers: ["helpers.unassigned", "helpers.broad", "helpers.expectations", "helpers.auto-assign"]
+        case .events: ["events.enabled", "ctnetlink.available"]
+        case .stuck: ["lists.unconfirmed-dying"]
+        }
+    }
 }

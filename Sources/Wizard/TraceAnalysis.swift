@@ -11,6 +11,9 @@ public struct TraceAnalysis: Sendable, Codable, Equatable {
         public var verdict: String?
         public var packet: PacketHeader?
 
+        /// nft rules have handles; iptables-legacy rules are numbered in their chain.
+        public var numberWord: String { place.hasPrefix(LegacyTrace.family + " ") ? "rule" : "handle" }
+
         /// `inet f inp: tcp dport 2222 drop (handle 2)`, or `policy drop of inet f inp`.
         public var text: String {
             switch kind {
@@ -18,7 +21,7 @@ public struct TraceAnalysis: Sendable, Codable, Equatable {
             case .return: return "return from \(place)"
             case .rule:
                 let what = rule ?? "rule handle \(ruleHandle.map(String.init) ?? "?") (not in the ruleset any more)"
-                return "\(place): \(what)" + (ruleHandle.map { " (handle \($0))" } ?? "")
+                return "\(place): \(what)" + (ruleHandle.map { " (\(numberWord) \($0))" } ?? "")
             }
         }
     }
@@ -86,7 +89,7 @@ public struct TraceAnalysis: Sendable, Codable, Equatable {
             switch fate {
             case .dropped(let hop):
                 if hop.kind == .policy { return "dropped by the \(hop.text)\(after)" }
-                return "dropped by `\(hop.place): \(hop.rule ?? "?")`\(hop.ruleHandle.map { " (handle \($0))" } ?? "")\(after)"
+                return "dropped by `\(hop.place): \(hop.rule ?? "?")`\(hop.ruleHandle.map { " (\(hop.numberWord) \($0))" } ?? "")\(after)"
             case .accepted: return "accepted by every chain it passed\(after)"
             case .unknown: return "no final verdict seen in the window\(after)"
             }
@@ -137,7 +140,7 @@ public struct TraceAnalysis: Sendable, Codable, Equatable {
         var last: PacketHeader?
         var natRule: Hop?
         for hop in hops {
-            if let rule = hop.rule, ["dnat", "snat", "redirect", "masquerade"].contains(where: { rule.contains($0) }) { natRule = hop }
+            if let rule = hop.rule?.lowercased(), ["dnat", "snat", "redirect", "masquerade"].contains(where: { rule.contains($0) }) { natRule = hop }
             guard let packet = hop.packet else { continue }
             if let before = last, before != packet, before.proto == packet.proto {
                 result.append(Rewrite(before: before, after: packet, by: natRule))

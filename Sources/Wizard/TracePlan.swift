@@ -6,13 +6,27 @@ import DoctorCore
 public struct TracePlan: Sendable, Equatable {
     public static let table = "ctdoctor_trace"
 
+    public enum Backend: String, Sendable, Codable, Equatable {
+        /// `meta nftrace set 1` in ctdoctor's own table, events over NFNLGRP_NFTRACE.
+        case nftables
+        /// `-j TRACE` in the legacy raw table, lines through nfnetlink_log (`LegacyTrace`).
+        case iptablesLegacy = "iptables-legacy"
+    }
+
     public var request: FlowRequest
     /// Generate a test connection while tracing.
     public var generate: Bool
+    public var backend: Backend
 
-    public init(request: FlowRequest, generate: Bool) {
+    public init(request: FlowRequest, generate: Bool, backend: Backend = .nftables) {
         self.request = request
         self.generate = generate
+        self.backend = backend
+    }
+
+    /// The match as the trace rule has it, for people.
+    public var matchText: String {
+        backend == .iptablesLegacy ? LegacyTrace.match(request, inbound: true).joined(separator: " ") : match(inbound: true)
     }
 
     /// The match as nft words, from validated values only (FlowRequest refuses anything else).
@@ -35,6 +49,7 @@ public struct TracePlan: Sendable, Equatable {
     /// The table, both chains and both rules, one nft command each, so the same allow-list that guards `fix` can read
     /// every one of them; undone in reverse order, the table last.
     public var changes: [RemediationStep] {
+        if backend == .iptablesLegacy { return LegacyTrace.changes(request) }
         let t = ["inet", Self.table]
         let purpose = "Add the temporary table inet \(Self.table): trace packets matching `\(match(inbound: true))` from prerouting and output, before conntrack"
         func step(_ argv: [String], undo: [String]) -> RemediationStep {

@@ -2,6 +2,7 @@ import Checks
 import DoctorCore
 import DoctorHost
 import Foundation
+import Netfilter
 import Wizard
 
 /// Carries out the cards' effects on the live host (or the namespace `--netns` entered). Every change goes
@@ -16,6 +17,8 @@ public final class HostEffects: @unchecked Sendable {
     /// Fixes the person ran (not the wizard's own temporary changes): kept at the end only if chosen.
     public private(set) var fixActions: [RemediationStep.Action] = []
     private var baseline: HostSnapshot?
+    /// The trace and log listeners' receive buffer (`--listen-buffer`).
+    public var listenBuffer = ReceiveBufferPolicy.standard
 
     /// `source` is the live host, already in the namespace `--netns` named.
     public init(source: HostSource, journalPath: String?) {
@@ -71,10 +74,23 @@ public final class HostEffects: @unchecked Sendable {
         case .applyFix(let items): return applyFix(items)
         case .locate(let destination): return locate(destination)
         case .trace(let plan): return TraceCollector(effects: self).run(plan)
+        case .traceBackend:
+            let sources = snapshot().ruleset.sources
+            let counts = sources.map { "\($0.backend.rawValue) \($0.rules.value.map(String.init) ?? "?")" }.joined(separator: ", ")
+            let names = (try? String(contentsOfFile: "/proc/net/ip_tables_names", encoding: .utf8)) ?? ""
+            let rawMissing = !names.split(separator: "\n").contains("raw")
+            return LegacyTrace.onlyLegacy(sources) == true
+                ? .backend(.iptablesLegacy, why: "only iptables-legacy rules (\(counts)): the trace uses -j TRACE and nfnetlink_log"
+                    + (rawMissing ? ". NOTE: " + LegacyTrace.rawTableStays : ""))
+                : .backend(.nftables, why: "rules: \(counts); the trace uses nf_tables tracing")
         case .listenInvalid(let plan): return InvalidCollector(effects: self).run(plan)
         case .sampleTable(let seconds): return sampleTable(seconds)
-        case .inspectHelpers: return inspectHelpers()
+        case .inspectHelpers(let port, let proto): return inspectHelpers(port: port, proto: proto)
         case .eventsLiveTest: return EventsLiveTest().run()
+        case .eventListeners:
+            let text = (try? String(contentsOfFile: "/proc/net/netlink", encoding: .utf8)) ?? ""
+            let setting = snapshot().sysctls.int("net.netfilter.nf_conntrack_events").value
+            return .report(lines: EventListener.lines(EventListener.parse(text), eventsSetting: setting), findings: [])
         case .sampleLists(let times): return sampleLists(times)
         }
     }
@@ -114,17 +130,29 @@ public final class HostEffects: @unchecked Sendable {
 
     func sampleTable(_ seconds: Int) -> EffectResult {
         let snap = snapshot(sample: Double(max(1, seconds)), deep: true)
-        var lines: [String] = []
+        var rendered: [String] = []
         if let summary = snap.tableSummary.value {
-            lines = TableReporter(palette: .plain).render(TopReport(snapshot: snap, summary: summary))
+            rendered = TableReporter(palette: .plain).render(TopReport(snapshot: snap, summary: summary))
                 .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         } else {
-            lines = ["the table could not be streamed (ctnetlink): the checks below use the counters only"]
+            rendered = ["the table could not be streamed (ctnetlink): the checks below use the counters only"]
         }
-        return .report(lines: lines, findings: CheckEngine.run(Catalog.all, on: snap))
+        let sample = snap.sample
+        func counters(_ r: CounterReadings?) -> [String: UInt64]? { r.flatMap { $0.netlink.value?.counters ?? $0.procfs.value?.counters } }
+        let first = counters(sample?.first), second = counters(sample?.second)
+        let rises = first.flatMap { a in second.map { CounterDelta.deltas(from: a, to: $0) } } ?? [:]
+        var timeouts: [String: Int] = [:]
+        for key in TableEvidence.timeoutKeys { timeouts[key] = snap.sysctls.int("net.netfilter." + key).value }
+        let evidence = TableEvidence(
+            seconds: first != nil && second != nil ? sample?.seconds : nil, rises: rises,
+            countBefore: sample?.first.table.value?.entries ?? sample?.first.sysctlCount.value,
+            countAfter: sample?.second.table.value?.entries ?? sample?.second.sysctlCount.value,
+            max: sample?.second.table.value?.max ?? snap.sysctl(.conntrackMax).value,
+            summary: snap.tableSummary.value, timeouts: timeouts, rendered: rendered)
+        return .table(evidence, findings: CheckEngine.run(Catalog.all, on: snap))
     }
 
-    func inspectHelpers() -> EffectResult {
+    func inspectHelpers(port: UInt16, proto: FlowRequest.Proto) -> EffectResult {
         let snap = snapshot()
         var lines: [String] = []
         switch snap.ctnetlink.expectations {
@@ -132,11 +160,14 @@ public final class HostEffects: @unchecked Sendable {
         case let other: lines.append("expectations: \(other.problem ?? "not read")")
         }
         if let max = snap.sysctlText(.expectMax).value { lines.append("\(SysctlKey.expectMax) = \(max)") }
-        return .report(lines: lines, findings: CheckEngine.run(Catalog.all, on: snap))
+        let control = ControlConnections.read(port: port, proto: proto)
+        lines += control.lines
+        return .report(lines: lines, findings: CheckEngine.run(Catalog.all, on: snap), causes: control.causes)
     }
 
     func sampleLists(_ times: Int) -> EffectResult {
-        var lines: [String] = []
+        var samples: [ConntrackLists] = []
+        var problems: [String] = []
         var snap = snapshot()
         for n in 1...max(1, min(times, 10)) {
             if n > 1 {
@@ -144,11 +175,12 @@ public final class HostEffects: @unchecked Sendable {
                 snap = snapshot()
             }
             switch snap.ctnetlink.lists {
-            case .value(let l):
-                lines.append("sample \(n): unconfirmed \(l.unconfirmed.first) (still listed \(l.resampleSeconds) s later: \(l.unconfirmed.stillListed ?? 0)), dying \(l.dying.first) (still listed: \(l.dying.stillListed ?? 0))")
-            case let other: lines.append("sample \(n): \(other.problem ?? "not read")")
+            case .value(let l): samples.append(l)
+            case let other: problems.append("sample \(n): \(other.problem ?? "not read")")
             }
         }
+        let listeners = EventListener.parse((try? String(contentsOfFile: "/proc/net/netlink", encoding: .utf8)) ?? "")
+        let lines = ListSamples.lines(samples, kernel: snap.host.kernelVersion) + problems + EventListener.lines(listeners, eventsSetting: nil)
         return .report(lines: lines, findings: CheckEngine.run(Catalog.all, on: snap))
     }
 }

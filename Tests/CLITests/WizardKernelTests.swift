@@ -24,13 +24,13 @@ struct WizardKernelTests {
         """
 
     /// Everything the wizard may touch: sysctls (less the live entry count), the nftables ruleset without its
-    /// counters, and both iptables backends without their timestamp comments.
+    /// counters, and both iptables backends without their timestamp comments and chain packet counters (traffic).
     static func state(_ ns: Namespace) throws -> String {
         try ns.exec(["sh", "-c", """
             sysctl -a -r netfilter 2>/dev/null | grep -v '^net.netfilter.nf_conntrack_count '
             nft -s list ruleset
-            iptables-save 2>/dev/null | grep -v '^#'
-            iptables-legacy-save 2>/dev/null | grep -v '^#'; true
+            iptables-save 2>/dev/null | grep -v '^#' | sed -E 's/ \\[[0-9]+:[0-9]+\\]$//'
+            iptables-legacy-save 2>/dev/null | grep -v '^#' | sed -E 's/ \\[[0-9]+:[0-9]+\\]$//'; true
             """], mustSucceed: true).stdout
     }
 
@@ -99,7 +99,8 @@ struct WizardKernelTests {
         let run = try ns.exec(["sh", "-c", """
             \(Binary.path) wizard port-forward --dst 192.0.2.1 --dport 8080 --yes --duration 30 --journal \(try journal()) </dev/null >/dev/null 2>&1 &
             p=$!
-            for i in $(seq 150); do nft -s list ruleset | grep -q 'meta nftrace set 1' && { echo tracing; break; }; sleep 0.2; done
+            for i in $(seq 300); do nft -s list ruleset | grep -q 'meta nftrace set 1' && break; sleep 0.1; done; sleep 0.3
+            nft -s list ruleset | grep -q 'meta nftrace set 1' && echo tracing
             kill -INT $p; wait $p; echo "exit $?"
             """])
         #expect(run.stdout.contains("tracing"), "the trace rule was in place mid-trace")
@@ -113,7 +114,7 @@ struct WizardKernelTests {
         let run = try ns.exec(["sh", "-c", """
             \(Binary.path) wizard invalid --proto udp --yes --duration 30 --journal \(path) </dev/null >/dev/null 2>&1 &
             p=$!
-            for i in $(seq 150); do [ "$(sysctl -n net.netfilter.nf_log.10)" = nfnetlink_log ] && break; sleep 0.2; done
+            for i in $(seq 300); do [ "$(sysctl -n net.netfilter.nf_log.10)" = nfnetlink_log ] && break; sleep 0.1; done; sleep 0.3
             echo "log_invalid $(sysctl -n net.netfilter.nf_conntrack_log_invalid)"
             kill -KILL $p; wait $p; echo "exit $?"
             """])

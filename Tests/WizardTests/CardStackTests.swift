@@ -34,6 +34,8 @@ struct CardStackTests {
     @Test func portForwardAsksForTheFlowThenProposesTheScopedTrace() throws {
         var stack = CardStack(FlowCard(Flows.make(.portForward, FlowRequest())))
         stack.deliver(.findings([]))
+        guard case .perform(.traceBackend) = stack.next else { Issue.record("the ruleset's backends are not read first"); return }
+        stack.deliver(.backend(.nftables, why: "rules: nftables 2"))
         guard case .show(let q1) = stack.next else { Issue.record("no question"); return }
         #expect(q1.mode == .line)
         stack.accept(.line(""))  // proto defaults to tcp
@@ -62,7 +64,22 @@ struct CardStackTests {
         let machine = Flows.make(.portForward, FlowRequest(proto: .tcp, destination: "10.0.0.1", destinationPort: 80))
         var stack = CardStack(FlowCard(machine))
         stack.deliver(.findings([]))
+        stack.deliver(.backend(.nftables, why: ""))
         guard case .perform(.locate) = stack.next else { Issue.record("asked a question a flag answered"); return }
+    }
+
+    /// Only iptables-legacy rules: the trace proposed is the legacy TRACE one, with the note about the raw table.
+    @Test func aLegacyOnlyRulesetGetsTheLegacyTrace() {
+        var stack = CardStack(FlowCard(Flows.make(.portForward, FlowRequest(proto: .tcp, destination: "10.0.0.1", destinationPort: 80))))
+        stack.deliver(.findings([]))
+        stack.deliver(.backend(.iptablesLegacy, why: "only iptables-legacy rules. NOTE: raw stays"))
+        stack.deliver(.located(Route(local: false, reachable: false, text: "")))
+        stack.accept(.key("\r"))
+        guard case .show(let card) = stack.next else { Issue.record("no trace proposal"); return }
+        let text = card.render(.plain)
+        #expect(text.contains("iptables-legacy -t raw -I OUTPUT 1 -d 10.0.0.1 -p tcp --dport 80 -j TRACE"), "\(text)")
+        #expect(text.contains("NOTE: raw stays"))
+        #expect(!text.contains("nftrace"))
     }
 
     @Test func quitFinishesTheFlowAndKeepsItsState() {
