@@ -1,0 +1,270 @@
+import DoctorCore
+import Netfilter
+
+/// One iptables-nft rule's bytecode, read as far as `XtablesNetlink` needs: whether a check can cite the rule, and
+/// if not, the target `iptables-save` would print for it; if it can, its save line when it has one of the shapes
+/// rendered here (addresses, protocol, comment, a bare `-m tcp`/`-m udp` or one port, then ACCEPT, DROP or a single
+/// DNAT destination: kube-proxy's endpoint rules).
+struct XtRuleCode {
+    enum Line {
+        /// `-A CHAIN -j TARGET` (or `-g`, or no target): the rule matters only as a jump, or not at all.
+        case placeholder([UInt8])
+        /// A rule a check may cite, in iptables-save's words; `shape` names its form without its values.
+        case rendered([UInt8], shape: String)
+        /// A rule a check may cite that is not rendered here: its chain is listed.
+        case cited
+        /// An expression iptables-nft does not write: `iptables-nft-save` decides what the table is.
+        case incompatible(String)
+    }
+
+    /// The expressions `iptables-nft-save` accepts in a table of its own (iptables 1.8.9's list); `limit` and
+    /// `log` only in some forms, so they send the rule's chain to be listed.
+    static let compatible: Set<String> = ["match", "target", "payload", "meta", "cmp", "bitwise", "counter", "immediate", "lookup", "range"]
+    /// Matches whose saved options can hold no word `IptablesSaveReader` acts on (`-j`, `--helper`, `--notrack`)
+    /// and that decide no fact: a rule with only these, and no cited target, is kept as its jump alone.
+    static let quietMatches: Set<String> = [
+        "comment", "tcp", "udp", "conntrack", "state", "mark", "statistic", "addrtype", "multiport", "connmark", "icmp",
+        "icmp6", "mac", "iprange", "length", "pkttype", "tcpmss", "owner",
+    ]
+    /// Targets that decide no fact and whose options hold no such word.
+    static let quietTargets: Set<String> = ["MARK", "CONNMARK", "LOG", "NFLOG", "TCPMSS", "CLASSIFY", "DSCP", "TOS", "CHECKSUM", "CONNSECMARK"]
+
+    let line: Line
+
+    private enum Verdict {
+        case accept, drop, jump(String), goto(String), returns, other
+    }
+
+    /// An xt match, or a port compared in bytecode (which iptables reads back as its protocol's match).
+    private struct Match {
+        var name: String
+        var revision: UInt64
+        var info: [UInt8]
+        var port: Field?
+    }
+
+    private struct Field {
+        var name: String
+        var bytes: [UInt8]
+        var negated: Bool
+        var mask: [UInt8]?
+    }
+
+    init(family: String, chain: String, _ expressions: NetlinkAttributes) {
+        var verdict: Verdict?
+        var target: (name: String, revision: UInt64, info: [UInt8])?
+        var matches: [Match] = []
+        var order: [String] = []
+        var fields: [Field] = []
+        var loaded: (name: String, mask: [UInt8]?)?
+        var quiet = true
+        var renderable = family == "ip"
+        for element in expressions where element.type == 1 {
+            let e = element.nested
+            let name = e[1]?.string ?? ""
+            let data = e[2]?.nested ?? NetlinkAttributes(UnsafeRawBufferPointer(start: nil, count: 0))
+            guard Self.compatible.contains(name) else {
+                if name == "limit" || name == "log" {
+                    quiet = false
+                    renderable = false
+                    continue
+                }
+                line = .incompatible("expression `\(name)`")
+                return
+            }
+            switch name {
+            case "counter":
+                break
+            case "meta":
+                if data[3] != nil { quiet = false }
+                let key = data[2]?.bigEndian ?? 0
+                loaded = (key == 16 ? "-p" : "meta\(key)", nil)
+            case "payload":
+                if data[5] != nil { quiet = false }
+                let base = data[2]?.bigEndian ?? 0, offset = data[3]?.bigEndian ?? 0, length = data[4]?.bigEndian ?? 0
+                switch (base, offset, length) {
+                case (1, 12, 1...4): loaded = ("-s", nil)
+                case (1, 16, 1...4): loaded = ("-d", nil)
+                case (2, 0, 2): loaded = ("--sport", nil)
+                case (2, 2, 2): loaded = ("--dport", nil)
+                default: loaded = ("payload\(base).\(offset).\(length)", nil)
+                }
+            case "bitwise":
+                if loaded != nil, data[6].map({ $0.bigEndian == 0 }) ?? true, let mask = data[4]?.nested[1]?.bytes,
+                   data[5]?.nested[1]?.bytes.allSatisfy({ $0 == 0 }) ?? true {
+                    loaded!.mask = mask
+                } else {
+                    renderable = false
+                }
+            case "cmp":
+                let op = data[2]?.bigEndian ?? 99
+                guard let value = data[3]?.nested[1]?.bytes, let load = loaded, op <= 1 else {
+                    renderable = false
+                    continue
+                }
+                let field = Field(name: load.name, bytes: value, negated: op == 1, mask: load.mask)
+                fields.append(field)
+                order.append(load.name)
+                if load.name == "--sport" || load.name == "--dport" { matches.append(Match(name: "", revision: 0, info: [], port: field)) }
+                loaded = nil
+            case "immediate":
+                if let v = data[2]?.nested[2]?.nested {
+                    let code = Int32(truncatingIfNeeded: v[1]?.bigEndian ?? 0)
+                    let to = v[2]?.string ?? ""
+                    verdict = switch code {
+                    case 1: .accept
+                    case 0: .drop
+                    case -3: .jump(to)
+                    case -4: .goto(to)
+                    case -5: .returns
+                    default: .other
+                    }
+                } else {
+                    quiet = false
+                }
+            case "match":
+                let m = Match(name: data[1]?.string ?? "", revision: data[2]?.bigEndian ?? 0, info: data[3]?.bytes ?? [])
+                if !Self.quietMatches.contains(m.name) { quiet = false }
+                matches.append(m)
+                order.append("-m " + m.name)
+            case "target":
+                target = (data[1]?.string ?? "", data[2]?.bigEndian ?? 0, data[3]?.bytes ?? [])
+            default:
+                // lookup, range: iptables-nft's among and port ranges; not rendered here.
+                renderable = false
+            }
+        }
+        let prefix = Array("-A \(chain)".utf8)
+        switch (verdict, target) {
+        case (.jump(let to)?, nil) where quiet:
+            line = .placeholder(prefix + Array(" -j \(to)\n".utf8))
+        case (.goto(let to)?, nil) where quiet:
+            line = .placeholder(prefix + Array(" -g \(to)\n".utf8))
+        case (.returns?, nil) where quiet:
+            line = .placeholder(prefix + Array(" -j RETURN\n".utf8))
+        case (nil, nil) where quiet, (.other?, nil) where quiet:
+            line = .placeholder(prefix + [0x0a])
+        case (nil, let t?) where quiet && Self.quietTargets.contains(t.name):
+            line = .placeholder(prefix + Array(" -j \(t.name)\n".utf8))
+        default:
+            guard renderable, let words = Self.render(fields: fields, matches: matches, verdict: verdict, target: target) else {
+                line = .cited
+                return
+            }
+            let shape = order.joined(separator: ",") + "|" + words.shape
+            line = .rendered(prefix + words.text + [0x0a], shape: shape)
+        }
+    }
+
+    /// The words after `-A CHAIN` in iptables-save's order: `-s`, `-d`, `-p`, the matches in their order, the
+    /// target; nil for anything outside the forms written here.
+    private static func render(
+        fields: [Field], matches: [Match], verdict: Verdict?,
+        target: (name: String, revision: UInt64, info: [UInt8])?
+    ) -> (text: [UInt8], shape: String)? {
+        var out = ""
+        var shape = ""
+        var proto: String?
+        for name in ["-s", "-d", "-p"] {
+            let found = fields.filter { $0.name == name }
+            guard found.count <= 1 else { return nil }
+            guard let field = found.first else { continue }
+            let value: String
+            if name == "-p" {
+                guard field.bytes.count == 1, let p = [6: "tcp", 17: "udp"][Int(field.bytes[0])] else { return nil }
+                proto = field.negated ? nil : p
+                value = p
+            } else {
+                guard let address = ipv4(field) else { return nil }
+                value = address
+            }
+            out += (field.negated ? " !" : "") + " \(name) \(value)"
+        }
+        guard fields.allSatisfy({ ["-s", "-d", "-p", "--sport", "--dport"].contains($0.name) }),
+              matches.filter({ $0.port != nil || $0.name == proto }).count <= 1 else { return nil }
+        for m in matches {
+            switch (m.name, m.revision) {
+            case ("", _):
+                guard let port = m.port, let proto, !port.negated, port.mask == nil, port.bytes.count == 2 else { return nil }
+                out += " -m \(proto) \(port.name) \(Int(port.bytes[0]) << 8 | Int(port.bytes[1]))"
+                shape += "port;"
+            case ("comment", 0):
+                let text = m.info.prefix(256).prefix { $0 != 0 }
+                guard text.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) else { return nil }
+                let (quoted, kind) = saveString(Array(text))
+                out += " -m comment --comment " + quoted
+                shape += "comment\(kind);"
+            case ("tcp", 0), ("udp", 0):
+                guard m.name == proto, isDefaultPorts(m.info, tcp: m.name == "tcp") else { return nil }
+                out += " -m " + m.name
+            default:
+                return nil
+            }
+        }
+        switch (verdict, target) {
+        case (.accept?, nil): out += " -j ACCEPT"
+        case (.drop?, nil): out += " -j DROP"
+        case (nil, let t?) where t.name == "DNAT" && t.revision == 2:
+            guard let to = dnatDestination(t.info) else { return nil }
+            out += " -j DNAT --to-destination " + to.text
+            shape += to.port ? "dnat-port" : "dnat"
+        default:
+            return nil
+        }
+        return (Array(out.utf8), shape)
+    }
+
+    /// `10.0.0.0/8`: the compared bytes padded to four, and the prefix the mask (or the compared length) gives.
+    private static func ipv4(_ field: Field) -> String? {
+        guard field.bytes.count <= 4 else { return nil }
+        var prefix = field.bytes.count * 8
+        if let mask = field.mask {
+            guard mask.count == field.bytes.count else { return nil }
+            let bits: [Bool] = mask.flatMap { byte in (0..<8).map { (byte & (UInt8(0x80) >> UInt8($0))) != 0 } }
+            prefix = bits.prefix { $0 }.count
+            guard !bits.dropFirst(prefix).contains(true) else { return nil }
+        }
+        let bytes = field.bytes + [UInt8](repeating: 0, count: 4 - field.bytes.count)
+        return bytes.map(String.init).joined(separator: ".") + "/\(prefix)"
+    }
+
+    /// xtables_save_string: bare when only letters, digits, `_` and `-`, else quoted with `"`, `\` and `'` escaped.
+    private static func saveString(_ text: [UInt8]) -> (String, Int) {
+        let plain = !text.isEmpty && text.allSatisfy { c in
+            c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7a)
+        }
+        if plain { return (String(decoding: text, as: UTF8.self), 0) }
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        var escaped = false
+        for c in text {
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "'") {
+                out.append(UInt8(ascii: "\\"))
+                escaped = true
+            }
+            out.append(c)
+        }
+        out.append(UInt8(ascii: "\""))
+        return (String(decoding: out, as: UTF8.self), escaped ? 2 : 1)
+    }
+
+    /// xt_tcp / xt_udp with every port and nothing else: what a bare `-m tcp` writes.
+    private static func isDefaultPorts(_ info: [UInt8], tcp: Bool) -> Bool {
+        guard info.count >= (tcp ? 12 : 9) else { return false }
+        func u16(_ i: Int) -> UInt16 { UInt16(info[i]) | UInt16(info[i + 1]) << 8 }
+        let ports = u16(0) == 0 && u16(2) == 0xffff && u16(4) == 0 && u16(6) == 0xffff
+        return ports && info[8..<(tcp ? 12 : 9)].allSatisfy { $0 == 0 }
+    }
+
+    /// nf_nat_range2 with one address and at most one port: `10.0.0.2` or `10.0.0.2:80`.
+    private static func dnatDestination(_ info: [UInt8]) -> (text: String, port: Bool)? {
+        guard info.count >= 42 else { return nil }
+        let flags = UInt32(info[0]) | UInt32(info[1]) << 8 | UInt32(info[2]) << 16 | UInt32(info[3]) << 24
+        guard flags & 1 != 0, flags & ~3 == 0, info[4..<8].elementsEqual(info[20..<24]),
+              info[8..<20].allSatisfy({ $0 == 0 }), info[24..<36].allSatisfy({ $0 == 0 }) else { return nil }
+        var text = info[4..<8].map(String.init).joined(separator: ".")
+        guard flags & 2 != 0 else { return (text, false) }
+        guard info[36..<38].elementsEqual(info[38..<40]) else { return nil }
+        text += ":\(Int(info[36]) << 8 | Int(info[37]))"
+        return (text, true)
+    }
+}
