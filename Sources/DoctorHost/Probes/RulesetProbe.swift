@@ -3,15 +3,16 @@ import DoctorCore
 /// The firewall rules of this network namespace, from every backend: `iptables-legacy-save` and `iptables-nft-save`
 /// (and the ip6 variants; plain `iptables-save` where iptables predates the split), then the native nftables tables.
 ///
-/// Each source is asked for what the checks need in the cheapest form it has. The four save tools start together
-/// with the other probes' commands and their output is read as it arrives (`IptablesSaveReader`), keeping only
-/// the rules a check can cite and the jumps between chains. iptables-nft's own tables are read from
-/// `iptables-nft-save`, never as nft JSON: nft shows their matches only as opaque `xt` statements (no helper name,
-/// no --random-fully), and listing them costs nft seconds and hundreds of MB at kube-proxy sizes. On a live host
-/// the other nf_tables tables are read over netlink (`NftablesNetlink`); on a copied root or with recorded outputs,
-/// from `nft -j list ruleset`. A tool that is missing, refused or hung (no progress for `timeout` seconds) is
-/// recorded in `Ruleset.sources` and the others are still read. On a sosreport, `SosFirewall` reads what sos kept
-/// instead.
+/// Each source is asked for what the checks need in the cheapest form it has. The legacy save tools start together
+/// with the other probes' commands and their output is read as it arrives (`IptablesSaveReader`), keeping only the
+/// rules a check can cite and the jumps between chains. On a live host iptables-nft's own tables are read over
+/// netlink as the save text they would print (`XtablesNetlink`: the save tool keeps a copy of every rule, 88 MB at
+/// 10,000 kube-proxy services), with `iptables-nft-save` run instead where that cannot answer exactly; never as nft
+/// JSON, where their matches are opaque `xt` statements (no helper name, no --random-fully). The other nf_tables
+/// tables are read over netlink too (`NftablesNetlink`); on a copied root or with recorded outputs, everything comes
+/// from the save tools and `nft -j list ruleset`. A tool that is missing, refused or hung (no progress for `timeout`
+/// seconds) is recorded in `Ruleset.sources` and the others are still read. On a sosreport, `SosFirewall` reads
+/// what sos kept instead.
 public struct RulesetProbe: CommandProbe {
     public let name = "ruleset"
 

@@ -17,8 +17,8 @@ struct XtRuleCode {
         case incompatible(String)
     }
 
-    /// The expressions `iptables-nft-save` accepts in a table of its own (iptables 1.8.9's list); `limit` and
-    /// `log` only in some forms, so they send the rule's chain to be listed.
+    /// The expressions `iptables-nft-save` accepts in a table of its own (iptables 1.8.9's list), besides `limit`
+    /// and `log` in the forms it writes; with any other, it decides alone how to show the table.
     static let compatible: Set<String> = ["match", "target", "payload", "meta", "cmp", "bitwise", "counter", "immediate", "lookup", "range"]
     /// Matches whose saved options can hold no word `IptablesSaveReader` acts on (`-j`, `--helper`, `--notrack`)
     /// and that decide no fact: a rule with only these, and no cited target, is kept as its jump alone.
@@ -64,8 +64,8 @@ struct XtRuleCode {
             let name = e[1]?.string ?? ""
             let data = e[2]?.nested ?? NetlinkAttributes(UnsafeRawBufferPointer(start: nil, count: 0))
             guard Self.compatible.contains(name) else {
-                if name == "limit" || name == "log" {
-                    quiet = false
+                // A packet limit without flags (`-m limit`) and a log to a group (NFLOG) are iptables-nft's own.
+                if (name == "limit" && data[4]?.bigEndian ?? 0 == 0 && data[5]?.bigEndian ?? 0 == 0) || (name == "log" && data[1] != nil) {
                     renderable = false
                     continue
                 }
