@@ -1,4 +1,5 @@
 import DoctorCore
+import Glibc
 import Netfilter
 
 /// One iptables-nft rule's bytecode, read as far as `XtablesNetlink` needs: whether a check can cite the rule, and
@@ -58,7 +59,9 @@ struct XtRuleCode {
         var fields: [Field] = []
         var loaded: (name: String, mask: [UInt8]?)?
         var quiet = true
-        var renderable = family == "ip"
+        var renderable = true
+        let width: UInt64 = family == "ip6" ? 16 : 4
+        let (source, destination): (UInt64, UInt64) = family == "ip6" ? (8, 24) : (12, 16)
         for element in expressions where element.type == 1 {
             let e = element.nested
             let name = e[1]?.string ?? ""
@@ -83,8 +86,8 @@ struct XtRuleCode {
                 if data[5] != nil { quiet = false }
                 let base = data[2]?.bigEndian ?? 0, offset = data[3]?.bigEndian ?? 0, length = data[4]?.bigEndian ?? 0
                 switch (base, offset, length) {
-                case (1, 12, 1...4): loaded = ("-s", nil)
-                case (1, 16, 1...4): loaded = ("-d", nil)
+                case (1, source, 1...width): loaded = ("-s", nil)
+                case (1, destination, 1...width): loaded = ("-d", nil)
                 case (2, 0, 2): loaded = ("--sport", nil)
                 case (2, 2, 2): loaded = ("--dport", nil)
                 default: loaded = ("payload\(base).\(offset).\(length)", nil)
@@ -147,7 +150,7 @@ struct XtRuleCode {
         case (nil, let t?) where quiet && Self.quietTargets.contains(t.name):
             line = .placeholder(prefix + Array(" -j \(t.name)\n".utf8))
         default:
-            guard renderable, let words = Self.render(fields: fields, matches: matches, verdict: verdict, target: target) else {
+            guard renderable, let words = Self.render(fields: fields, matches: matches, verdict: verdict, target: target, width: Int(width)) else {
                 line = .cited
                 return
             }
@@ -160,7 +163,7 @@ struct XtRuleCode {
     /// target; nil for anything outside the forms written here.
     private static func render(
         fields: [Field], matches: [Match], verdict: Verdict?,
-        target: (name: String, revision: UInt64, info: [UInt8])?
+        target: (name: String, revision: UInt64, info: [UInt8])?, width: Int
     ) -> (text: [UInt8], shape: String)? {
         var out = ""
         var shape = ""
@@ -175,7 +178,7 @@ struct XtRuleCode {
                 proto = field.negated ? nil : p
                 value = p
             } else {
-                guard let address = ipv4(field) else { return nil }
+                guard let address = network(field, width: width) else { return nil }
                 value = address
             }
             out += (field.negated ? " !" : "") + " \(name) \(value)"
@@ -205,7 +208,7 @@ struct XtRuleCode {
         case (.accept?, nil): out += " -j ACCEPT"
         case (.drop?, nil): out += " -j DROP"
         case (nil, let t?) where t.name == "DNAT" && t.revision == 2:
-            guard let to = dnatDestination(t.info) else { return nil }
+            guard let to = dnatDestination(t.info, width: width) else { return nil }
             out += " -j DNAT --to-destination " + to.text
             shape += to.port ? "dnat-port" : "dnat"
         default:
@@ -214,9 +217,10 @@ struct XtRuleCode {
         return (Array(out.utf8), shape)
     }
 
-    /// `10.0.0.0/8`: the compared bytes padded to four, and the prefix the mask (or the compared length) gives.
-    private static func ipv4(_ field: Field) -> String? {
-        guard field.bytes.count <= 4 else { return nil }
+    /// `10.0.0.0/8`, `fd00::/64`: the compared bytes padded to the address's width, and the prefix the mask (or the
+    /// compared length) gives.
+    private static func network(_ field: Field, width: Int) -> String? {
+        guard field.bytes.count <= width else { return nil }
         var prefix = field.bytes.count * 8
         if let mask = field.mask {
             guard mask.count == field.bytes.count else { return nil }
@@ -224,8 +228,15 @@ struct XtRuleCode {
             prefix = bits.prefix { $0 }.count
             guard !bits.dropFirst(prefix).contains(true) else { return nil }
         }
-        let bytes = field.bytes + [UInt8](repeating: 0, count: 4 - field.bytes.count)
-        return bytes.map(String.init).joined(separator: ".") + "/\(prefix)"
+        return address(field.bytes + [UInt8](repeating: 0, count: width - field.bytes.count)) + "/\(prefix)"
+    }
+
+    /// Dotted quad for 4 bytes, inet_ntop's form (as iptables prints it) for 16.
+    private static func address(_ bytes: [UInt8]) -> String {
+        guard bytes.count == 16 else { return bytes.map(String.init).joined(separator: ".") }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let ok = bytes.withUnsafeBytes { inet_ntop(AF_INET6, $0.baseAddress, &text, socklen_t(text.count)) != nil }
+        return ok ? String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
     }
 
     /// xtables_save_string: bare when only letters, digits, `_` and `-`, else quoted with `"`, `\` and `'` escaped.
@@ -255,16 +266,16 @@ struct XtRuleCode {
         return ports && info[8..<(tcp ? 12 : 9)].allSatisfy { $0 == 0 }
     }
 
-    /// nf_nat_range2 with one address and at most one port: `10.0.0.2` or `10.0.0.2:80`.
-    private static func dnatDestination(_ info: [UInt8]) -> (text: String, port: Bool)? {
+    /// nf_nat_range2 with one address and at most one port: `10.0.0.2`, `10.0.0.2:80`, `[fd00::1]:80`.
+    private static func dnatDestination(_ info: [UInt8], width: Int) -> (text: String, port: Bool)? {
         guard info.count >= 42 else { return nil }
         let flags = UInt32(info[0]) | UInt32(info[1]) << 8 | UInt32(info[2]) << 16 | UInt32(info[3]) << 24
-        guard flags & 1 != 0, flags & ~3 == 0, info[4..<8].elementsEqual(info[20..<24]),
-              info[8..<20].allSatisfy({ $0 == 0 }), info[24..<36].allSatisfy({ $0 == 0 }) else { return nil }
-        var text = info[4..<8].map(String.init).joined(separator: ".")
-        guard flags & 2 != 0 else { return (text, false) }
+        let low = Array(info[4..<20]), high = Array(info[20..<36])
+        guard flags & 1 != 0, flags & ~3 == 0, low == high, low[width...].allSatisfy({ $0 == 0 }) else { return nil }
+        let address = address(Array(low[0..<width]))
+        guard flags & 2 != 0 else { return (address, false) }
         guard info[36..<38].elementsEqual(info[38..<40]) else { return nil }
-        text += ":\(Int(info[36]) << 8 | Int(info[37]))"
-        return (text, true)
+        let port = ":\(Int(info[36]) << 8 | Int(info[37]))"
+        return (width == 16 ? "[" + address + "]" + port : address + port, true)
     }
 }
