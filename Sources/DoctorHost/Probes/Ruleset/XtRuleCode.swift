@@ -4,7 +4,7 @@ import Netfilter
 
 /// One iptables-nft rule's bytecode, read as far as `XtablesNetlink` needs: whether a check can cite the rule, and
 /// if not, the target `iptables-save` would print for it; if it can, its save line when it has one of the shapes
-/// rendered here (addresses, protocol, comment, a bare `-m tcp`/`-m udp` or one port, then ACCEPT, DROP or a single
+/// rendered here (addresses, interfaces, protocol, comment, a bare `-m tcp`/`-m udp` or one port, then ACCEPT, DROP or a single
 /// DNAT destination: kube-proxy's endpoint rules).
 struct XtRuleCode {
     enum Line {
@@ -81,7 +81,7 @@ struct XtRuleCode {
             case "meta":
                 if data[3] != nil { quiet = false }
                 let key = data[2]?.bigEndian ?? 0
-                loaded = (key == 16 ? "-p" : "meta\(key)", nil)
+                loaded = ([6: "-i", 7: "-o", 16: "-p"][key] ?? "meta\(key)", nil)
             case "payload":
                 if data[5] != nil { quiet = false }
                 let base = data[2]?.bigEndian ?? 0, offset = data[3]?.bigEndian ?? 0, length = data[4]?.bigEndian ?? 0
@@ -159,7 +159,7 @@ struct XtRuleCode {
         }
     }
 
-    /// The words after `-A CHAIN` in iptables-save's order: `-s`, `-d`, `-p`, the matches in their order, the
+    /// The words after `-A CHAIN` in iptables-save's order: `-s`, `-d`, `-i`, `-o`, `-p`, the matches in their order, the
     /// target; nil for anything outside the forms written here.
     private static func render(
         fields: [Field], matches: [Match], verdict: Verdict?,
@@ -168,12 +168,15 @@ struct XtRuleCode {
         var out = ""
         var shape = ""
         var proto: String?
-        for name in ["-s", "-d", "-p"] {
+        for name in ["-s", "-d", "-i", "-o", "-p"] {
             let found = fields.filter { $0.name == name }
             guard found.count <= 1 else { return nil }
             guard let field = found.first else { continue }
             let value: String
-            if name == "-p" {
+            if name == "-i" || name == "-o" {
+                guard let interface = interface(field.bytes) else { return nil }
+                value = interface
+            } else if name == "-p" {
                 guard field.bytes.count == 1, let p = [6: "tcp", 17: "udp"][Int(field.bytes[0])] else { return nil }
                 proto = field.negated ? nil : p
                 value = p
@@ -182,8 +185,9 @@ struct XtRuleCode {
                 value = address
             }
             out += (field.negated ? " !" : "") + " \(name) \(value)"
+            shape += (field.negated ? "!" : "") + name + (value.hasSuffix("+") ? "+;" : ";")
         }
-        guard fields.allSatisfy({ ["-s", "-d", "-p", "--sport", "--dport"].contains($0.name) }),
+        guard fields.allSatisfy({ ["-s", "-d", "-i", "-o", "-p", "--sport", "--dport"].contains($0.name) }),
               matches.filter({ $0.port != nil || $0.name == proto }).count <= 1 else { return nil }
         for m in matches {
             switch (m.name, m.revision) {
@@ -205,8 +209,12 @@ struct XtRuleCode {
             }
         }
         switch (verdict, target) {
-        case (.accept?, nil): out += " -j ACCEPT"
-        case (.drop?, nil): out += " -j DROP"
+        case (.accept?, nil):
+            out += " -j ACCEPT"
+            shape += "accept"
+        case (.drop?, nil):
+            out += " -j DROP"
+            shape += "drop"
         case (nil, let t?) where t.name == "DNAT" && t.revision == 2:
             guard let to = dnatDestination(t.info, width: width) else { return nil }
             out += " -j DNAT --to-destination " + to.text
@@ -229,6 +237,14 @@ struct XtRuleCode {
             guard !bits.dropFirst(prefix).contains(true) else { return nil }
         }
         return address(field.bytes + [UInt8](repeating: 0, count: width - field.bytes.count)) + "/\(prefix)"
+    }
+
+    /// `eth0` when the compared name ends in its NUL, `eth+` when it is a prefix (iptables-nft's wildcard).
+    private static func interface(_ bytes: [UInt8]) -> String? {
+        let name = bytes.prefix { $0 != 0 }
+        guard !name.isEmpty, name.allSatisfy({ $0 > 0x20 && $0 < 0x7f }), bytes.dropFirst(name.count).allSatisfy({ $0 == 0 })
+        else { return nil }
+        return String(decoding: name, as: UTF8.self) + (name.count == bytes.count ? "+" : "")
     }
 
     /// Dotted quad for 4 bytes, inet_ntop's form (as iptables prints it) for 16.
