@@ -124,19 +124,27 @@ struct NetlinkRulesetTests {
         return lines.filter { !$0.contains("(iptables") }
     }
 
-    static func compare(setup: [String]) throws {
+    /// Runs `setup` with a fresh namespace's name appended, then reads its ruleset both ways: as `check` does on a
+    /// live host (netlink), and from the tools' recorded outputs (nft JSON, the save tools).
+    static func readBothWays(setup: [String]) throws -> (live: Ruleset, recorded: Ruleset) {
         let ns = try Namespace()
         let loaded = try SystemCommandRunner().run(setup + [ns.name], timeout: 120).get()
-        try #require(loaded.exitStatus == 0, "setup: \(loaded.stderr)")
+        try #require(loaded.exitStatus == 0, "setup \(setup): \(loaded.stderr)")
         let snapshot = try ns.exec([Binary.path, "snapshot"])
         let live = try JSONDecoder().decode(HostSnapshot.self, from: Data(snapshot.stdout.utf8)).ruleset
         var recorded: [[String]: Result<CommandResult, CommandFailure>] = [:]
         for tool in tools { recorded[tool] = .success(try ns.exec(tool)) }
-        var fromJSON = HostSnapshot()
+        var fromTools = HostSnapshot()
         let context = ProbeContext(host: HostRoot("/nonexistent-root"), runner: RecordedCommandRunner(recorded), toolVersion: "test", now: "now")
-        RulesetProbe().collect(into: &fromJSON, context: context)
-        #expect(live.ruleCount(.nftables) == fromJSON.ruleset.ruleCount(.nftables))
-        #expect(facts(live) == facts(fromJSON.ruleset))
+        RulesetProbe().collect(into: &fromTools, context: context)
+        return (live, fromTools.ruleset)
+    }
+
+    static func compare(setup: [String]) throws {
+        let (live, recorded) = try readBothWays(setup: setup)
+        #expect(live.ruleCount(.nftables) == recorded.ruleCount(.nftables))
+        #expect(facts(live) == facts(recorded))
+        try XtablesParityTests.expectSame(live: live, saved: recorded)
     }
 
     @Test(arguments: ["kube-iptables", "kube-nft", "mixed"])
@@ -148,5 +156,83 @@ struct NetlinkRulesetTests {
     @Test(arguments: ["nftables", "iptables"])
     func fixtureSetup(_ name: String) throws {
         try Self.compare(setup: ["sh", "-c", "ip netns exec \"$1\" sh -eu \"$0\"", "\(Self.fixtures)/\(name).setup"])
+    }
+}
+
+/// iptables-nft's tables read over netlink (`XtablesNetlink`, what `check` does on a live host) give every fact,
+/// evidence text, rule spec and position that `iptables-nft-save` gives for the same rules, at 10 services and at
+/// 10,000 (CTDOCTOR_LARGE_SERVICES), for the three generated shapes.
+@Suite(
+    .enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"),
+    .enabled(if: Binary.isRoot, "ruleset tests need root to create network namespaces and load rules in them"),
+    .serialized)
+struct XtablesParityTests {
+    /// Each iptables-nft rule fact, whole.
+    static func facts(_ r: Ruleset) -> [String] {
+        func line(_ kind: String, _ rule: RuleRef, _ extra: String = "") -> String {
+            "\(kind)\(extra) \(rule.family) \(rule.table) \(rule.chain) \(rule.hooks) \(rule.command ?? "-") \(rule.spec ?? []) "
+                + "\(rule.position ?? -1) \(rule.match) | \(rule.text)"
+        }
+        var lines = r.nat.filter { $0.rule.backend == .iptablesNft }.map { line("nat", $0.rule, " \($0.kind) \($0.fullyRandom)") }
+        let nft = { (rule: RuleRef) in rule.backend == .iptablesNft }
+        lines += r.invalidDrops.filter(nft).map { line("invalid-drop", $0) } + r.traces.filter(nft).map { line("trace", $0) }
+        lines += r.notracks.filter(nft).map { line("notrack", $0) } + r.helperPortRules.filter(nft).map { line("helper-port", $0) }
+        lines += r.helperAssignments.filter { nft($0.rule) }.map { line("helper", $0.rule, " \($0.helper)") }
+        lines += r.helperMatches.filter { nft($0.rule) }.map { line("helper-match", $0.rule, " \($0.helper)") }
+        return lines
+    }
+
+    /// The same facts, and the netlink reading was the one used (no fallback to iptables-nft-save).
+    static func expectSame(live: Ruleset, saved: Ruleset) throws {
+        #expect(live.ruleCount(.iptablesNft) == saved.ruleCount(.iptablesNft))
+        let a = facts(live), b = facts(saved)
+        #expect(a.count == b.count)
+        for (x, y) in zip(a, b) where x != y {
+            Issue.record("netlink: \(x)\nsave:    \(y)")
+            break
+        }
+        for source in live.sources where source.backend == .iptablesNft && source.rules.value.map({ $0 > 0 }) == true {
+            #expect(source.origin.contains("over netlink"), "\(source.origin)")
+        }
+    }
+
+    @discardableResult
+    static func compare(_ shape: String, services: Int) throws -> Ruleset {
+        try compare(setup: ["python3", LargeRulesetTests.generator, "load", shape, String(services)])
+    }
+
+    @discardableResult
+    static func compare(setup: [String]) throws -> Ruleset {
+        let (live, saved) = try NetlinkRulesetTests.readBothWays(setup: setup)
+        #expect(live.ruleCount(.iptablesNft) > 0)
+        try expectSame(live: live, saved: saved)
+        return live
+    }
+
+    /// How many chains the netlink reading had `iptables-nft -S` list (its source says so), 0 when none.
+    static func listedChains(_ r: Ruleset) -> Int? {
+        guard let origin = r.sources.first(where: { $0.origin.contains("over netlink") && $0.origin.hasPrefix("iptables") })?.origin else { return nil }
+        guard let open = origin.lastIndex(of: "(") else { return 0 }
+        return Int(origin[origin.index(after: open)...].prefix { $0.isNumber })
+    }
+
+    /// Every table, chain names that sort by bytes, prefixes, comments to quote and escape, DNAT forms rendered
+    /// and not, ports in bytecode and as matches, gotos and returns, IPv4 and IPv6.
+    @Test func shapes() throws {
+        let setup = Binary.packageRoot.appendingPathComponent("Tests/Rulesets/xtables-shapes.setup").path
+        try Self.compare(setup: ["sh", "-c", "ip netns exec \"$1\" sh -eu \"$0\"", setup])
+    }
+
+    @Test(arguments: ["kube-iptables", "mixed"])
+    func small(_ shape: String) throws {
+        try Self.compare(shape, services: 10)
+    }
+
+    @Test(arguments: ["kube-iptables", "mixed"])
+    func large(_ shape: String) throws {
+        let live = try Self.compare(shape, services: LargeRulesetTests.large)
+        // kube-proxy's endpoint DNAT rules are written from their bytecode, not listed chain by chain: the listings
+        // are KUBE-FORWARD, KUBE-FIREWALL, KUBE-POSTROUTING and one chain per DNAT shape checked.
+        #expect((Self.listedChains(live) ?? 99) <= 8, "\(live.sources.map(\.origin))")
     }
 }

@@ -3,15 +3,16 @@ import DoctorCore
 /// The firewall rules of this network namespace, from every backend: `iptables-legacy-save` and `iptables-nft-save`
 /// (and the ip6 variants; plain `iptables-save` where iptables predates the split), then the native nftables tables.
 ///
-/// Each source is asked for what the checks need in the cheapest form it has. The four save tools start together
-/// with the other probes' commands and their output is read as it arrives (`IptablesSaveReader`), keeping only
-/// the rules a check can cite and the jumps between chains. iptables-nft's own tables are read from
-/// `iptables-nft-save`, never as nft JSON: nft shows their matches only as opaque `xt` statements (no helper name,
-/// no --random-fully), and listing them costs nft seconds and hundreds of MB at kube-proxy sizes. On a live host
-/// the other nf_tables tables are read over netlink (`NftablesNetlink`); on a copied root or with recorded outputs,
-/// from `nft -j list ruleset`. A tool that is missing, refused or hung (no progress for `timeout` seconds) is
-/// recorded in `Ruleset.sources` and the others are still read. On a sosreport, `SosFirewall` reads what sos kept
-/// instead.
+/// Each source is asked for what the checks need in the cheapest form it has. The legacy save tools start together
+/// with the other probes' commands and their output is read as it arrives (`IptablesSaveReader`), keeping only the
+/// rules a check can cite and the jumps between chains. On a live host iptables-nft's own tables are read over
+/// netlink as the save text they would print (`XtablesNetlink`: the save tool keeps a copy of every rule, 88 MB at
+/// 10,000 kube-proxy services), with `iptables-nft-save` run instead where that cannot answer exactly; never as nft
+/// JSON, where their matches are opaque `xt` statements (no helper name, no --random-fully). The other nf_tables
+/// tables are read over netlink too (`NftablesNetlink`); on a copied root or with recorded outputs, everything comes
+/// from the save tools and `nft -j list ruleset`. A tool that is missing, refused or hung (no progress for `timeout`
+/// seconds) is recorded in `Ruleset.sources` and the others are still read. On a sosreport, `SosFirewall` reads
+/// what sos kept instead.
 public struct RulesetProbe: CommandProbe {
     public let name = "ruleset"
 
@@ -26,14 +27,24 @@ public struct RulesetProbe: CommandProbe {
         let saves = saveTools.map { _ in IptablesSaveReader() }
         /// Save tools not run because the kernel shows they have no table to list, with the source that says so.
         var empty: [RulesetSource?] = saveTools.map { _ in nil }
+        /// iptables-nft tools whose tables are read over netlink instead (`XtablesNetlink`), on a live host.
+        var viaNetlink: [Bool] = saveTools.map { _ in false }
         var nftJSON: [UInt8] = []
+
+        /// Whether the tool at `index` was started with the others.
+        func started(_ index: Int) -> Bool { empty[index] == nil && !viaNetlink[index] }
     }
 
     public func commands(_ context: ProbeContext) -> (sink: Sink, commands: [StreamedCommand]) {
         let sink = Sink()
         if context.host.isSosreport { return (sink, []) }
-        if context.host.isLive { sink.empty = Self.emptyBackends(context.host) }
-        var commands = zip(Self.saveTools, sink.saves).enumerated().filter { sink.empty[$0.offset] == nil }.map { _, tool in
+        if context.host.isLive {
+            sink.empty = Self.emptyBackends(context.host)
+            for (index, tool) in Self.saveTools.enumerated() where tool.1.hasSuffix("-nft") && sink.empty[index] == nil {
+                sink.viaNetlink[index] = context.runner.locate(tool.1 + "-save") != nil
+            }
+        }
+        var commands = zip(Self.saveTools, sink.saves).enumerated().filter { sink.started($0.offset) }.map { _, tool in
             StreamedCommand([tool.0.1 + "-save"], timeout: Self.timeout) { tool.1.feed($0) }
         }
         if !context.host.isLive {
@@ -82,11 +93,16 @@ public struct RulesetProbe: CommandProbe {
         let (sink, ran) = commandResults(context)
         // Results in tool order, with the tools not run answered by the kernel.
         var remaining = ran[...]
-        let results = Self.saveTools.indices.map { i in sink.empty[i] == nil ? remaining.popFirst()! : .success(StreamedResult(exitStatus: 0)) }
+        let results = Self.saveTools.indices.map { i in sink.started(i) ? remaining.popFirst()! : .success(StreamedResult(exitStatus: 0)) }
         var ruleset = Ruleset()
         var iptablesNftTables: Set<String> = []
         for (offset, family) in ["ip", "ip6"].enumerated() {
-            let runs = (0..<2).map { i in (tool: Self.saveTools[offset * 2 + i].1, reader: sink.saves[offset * 2 + i], result: results[offset * 2 + i]) }
+            let runs = (0..<2).map { i in
+                let index = offset * 2 + i
+                let tool = Self.saveTools[index].1
+                guard sink.viaNetlink[index] else { return SaveRun(tool: tool, origin: tool + "-save", result: results[index], read: sink.saves[index].finish) }
+                return Self.netlinkRun(family: family, tool: tool, reader: sink.saves[index], runner: context.runner)
+            }
             iptablesNftTables.formUnion(readIptables(family: family, runs, context: context, into: &ruleset))
         }
         for (index, source) in sink.empty.enumerated() {
@@ -106,25 +122,45 @@ public struct RulesetProbe: CommandProbe {
         snapshot.ruleset = ruleset
     }
 
+    /// How one save tool's rules were read: the tool's run, or nf_tables over netlink in its place.
+    struct SaveRun {
+        var tool: String
+        /// What the source names: the save tool, or the netlink reading.
+        var origin: String
+        var result: Result<StreamedResult, CommandFailure>
+        var read: () -> IptablesSave
+    }
+
+    static let netlinkOrigin = "nf_tables over netlink, as iptables-nft-save would print it"
+
+    /// iptables-nft's tables of `family` over netlink; where that cannot answer exactly, `TOOL-save` run now.
+    static func netlinkRun(family: String, tool: String, reader: IptablesSaveReader, runner: any CommandRunner) -> SaveRun {
+        switch XtablesNetlink.read(family: family, command: tool, runner: runner) {
+        case .read(let save, let listed):
+            let origin = tool + " tables: " + netlinkOrigin + (listed == 0 ? "" : " (\(listed) chain\(listed == 1 ? "" : "s") from \(tool) -S)")
+            return SaveRun(tool: tool, origin: origin, result: .success(StreamedResult(exitStatus: 0)), read: { save })
+        case .fallback(let why):
+            let command = StreamedCommand([tool + "-save"], timeout: timeout) { reader.feed($0) }
+            let result = runner.runAll([command]).first!
+            return SaveRun(tool: tool, origin: tool + "-save (not over netlink: \(why))", result: result, read: reader.finish)
+        }
+    }
+
     /// The legacy and nft save tools of one family; returns the "family table" names held by iptables-nft.
-    private func readIptables(
-        family: String, _ runs: [(tool: String, reader: IptablesSaveReader, result: Result<StreamedResult, CommandFailure>)],
-        context: ProbeContext, into ruleset: inout Ruleset
-    ) -> Set<String> {
-        var readings: [(command: String, backend: RulesetBackend?, reading: Reading<Int32>, save: () -> IptablesSave)] = runs.map { run in
+    private func readIptables(family: String, _ runs: [SaveRun], context: ProbeContext, into ruleset: inout Ruleset) -> Set<String> {
+        var readings: [(command: String, backend: RulesetBackend?, reading: Reading<Int32>, save: () -> IptablesSave, origin: String)] = runs.map { run in
             (run.tool, run.tool.hasSuffix("-nft") ? .iptablesNft : .iptablesLegacy,
-             CommandReading.outcome([run.tool + "-save"], run.result), run.reader.finish)
+             CommandReading.outcome([run.tool + "-save"], run.result), run.read, run.origin)
         }
         // iptables before 1.8 has no -legacy/-nft programs; its plain iptables-save is legacy (the header says so
         // from 1.8 on, where it may also be the nft one).
         if readings.allSatisfy({ if case .absent = $0.reading { true } else { false } }) {
             let tool = family == "ip" ? "iptables" : "ip6tables"
             let plain = CommandReading.stdout([tool + "-save"], runner: context.runner, timeout: Self.timeout)
-            readings = [(tool, nil, plain.map { _ in 0 }, { IptablesSave.parse(plain.value ?? "") })]
+            readings = [(tool, nil, plain.map { _ in 0 }, { IptablesSave.parse(plain.value ?? "") }, tool + "-save")]
         }
         var nftTables: Set<String> = []
-        for (command, known, reading, read) in readings {
-            let origin = command + "-save"
+        for (command, known, reading, read, origin) in readings {
             guard reading.value != nil else {
                 ruleset.sources.append(RulesetSource(backend: known ?? .iptablesLegacy, origin: origin, rules: reading.map { _ in 0 }))
                 continue

@@ -11,7 +11,7 @@ import Netfilter
 /// is decoded while its message is in the one receive buffer (`NftBytecode`), only the rules a check can cite are
 /// kept, and the elements of an anonymous set are asked for only when a fact depends on them: a set of states,
 /// ports or protocols, a helper map, a cited rule, or a verdict map in a chain that a hook reaches (its jumps
-/// decide which hooks other chains see). Tables iptables-nft manages are skipped: `iptables-nft-save` reads them.
+/// decide which hooks other chains see). Tables iptables-nft manages are skipped: `XtablesNetlink` (or `iptables-nft-save`) reads them.
 enum NftablesNetlink {
     static let origin = "nf_tables (netlink dump of the tables iptables-nft does not manage)"
 
