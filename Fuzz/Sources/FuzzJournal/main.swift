@@ -1,12 +1,16 @@
-// `fix --undo JOURNAL`: the decoding Journal.load does, then what undo prints of each entry.
+// `fix --undo JOURNAL`: the decoding Journal.load does, the allow-list that decides whether each entry may be undone
+// (a forged journal is outside input: its commands go through ChangePolicy's nft/iptables/modprobe parsers), then what
+// undo prints of each entry.
 import DoctorCore
-import DoctorHost
+@testable import DoctorHost
 import Foundation
 import FuzzSupport
 
 runFuzzer { bytes in
     guard let journal = try? JSONDecoder().decode(Journal.self, from: Data(bytes)) else { return }
     for entry in journal.entries {
+        _ = ChangePolicy.refusal(undoing: entry)
+        if let undo = entry.undo { _ = ChangePolicy.Command.parse(undo) }
         _ = Neutralise.text("\(entry.checkID) \(entry.purpose) \(entry.previous ?? "") \(entry.message ?? "")")
         _ = entry.undo.map(ShellQuote.join)
     }
