@@ -88,9 +88,8 @@ public final class HostEffects: @unchecked Sendable {
         case .inspectHelpers(let port, let proto): return inspectHelpers(port: port, proto: proto)
         case .eventsLiveTest: return EventsLiveTest().run()
         case .eventListeners:
-            let text = (try? String(contentsOfFile: "/proc/net/netlink", encoding: .utf8)) ?? ""
             let setting = snapshot().sysctls.int("net.netfilter.nf_conntrack_events").value
-            return .report(lines: EventListener.lines(EventListener.parse(text), eventsSetting: setting), findings: [])
+            return .report(lines: EventListener.lines(eventListeners(), eventsSetting: setting), findings: [])
         case .sampleLists(let times): return sampleLists(times)
         }
     }
@@ -179,9 +178,16 @@ public final class HostEffects: @unchecked Sendable {
             case let other: problems.append("sample \(n): \(other.problem ?? "not read")")
             }
         }
-        let listeners = EventListener.parse((try? String(contentsOfFile: "/proc/net/netlink", encoding: .utf8)) ?? "")
-        let lines = ListSamples.lines(samples, kernel: snap.host.kernelVersion) + problems + EventListener.lines(listeners, eventsSetting: nil)
+        let lines = ListSamples.lines(samples, kernel: snap.host.kernelVersion) + problems
+            + EventListener.lines(eventListeners(), eventsSetting: nil)
         return .report(lines: lines, findings: CheckEngine.run(Catalog.all, on: snap))
+    }
+}
+
+extension HostEffects {
+    /// This namespace's conntrack-event subscribers, read through the bounded /proc reader the probes use.
+    func eventListeners() -> [EventListener] {
+        EventListener.parse(HostRoot().read("/proc/net/netlink").value ?? "")
     }
 }
 
