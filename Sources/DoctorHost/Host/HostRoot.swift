@@ -38,17 +38,24 @@ public struct HostRoot: Sendable, Equatable {
             return .failed("\(hostPath): \(limit) (it holds \(st.st_size) bytes)")
         }
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        // Reads start at a page and grow: a /proc/sys read makes the kernel allocate and zero a buffer as large as
+        // the read, and most /proc and /sys files are a few bytes. A regular file's size is known: one read holds it.
+        let maxChunk = 1 << 20
+        var chunk = (st.st_mode & S_IFMT) == S_IFREG && st.st_size > 0 ? min(Int(st.st_size) + 1, maxChunk) : 4096
         while true {
-            let want = min(chunk.count, limit.bytes + 1 - bytes.count)
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, want) }
+            let want = min(chunk, limit.bytes + 1 - bytes.count)
+            let n = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: want) { buffer in
+                let n = Glibc.read(fd, buffer.baseAddress, want)
+                if n > 0 { bytes.append(contentsOf: buffer[0..<n]) }
+                return n
+            }
             if n == 0 { break }
             if n < 0 {
                 if errno == EINTR { continue }
                 return Self.reading(errno: errno, hostPath)
             }
-            bytes.append(contentsOf: chunk[0..<n])
             if bytes.count > limit.bytes { return .failed("\(hostPath): \(limit)") }
+            if n == want { chunk = min(chunk * 4, maxChunk) }
         }
         return .value(bytes)
     }
