@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,5 +29,10 @@ static const int ctd_O_PATH = O_PATH;
 static inline int ctd_openat_in_root(int dirfd, const char *path, uint64_t flags, uint64_t mode) {
     struct { uint64_t flags, mode, resolve; } how = { flags, mode, CTD_RESOLVE_IN_ROOT | CTD_RESOLVE_NO_MAGICLINKS };
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+/// memmem(3), a GNU extension the Glibc module does not declare: the byte search of the line readers.
+static inline const void *ctd_memmem(const void *haystack, size_t length, const void *needle, size_t needleLength) {
+    return memmem(haystack, length, needle, needleLength);
 }
 #endif

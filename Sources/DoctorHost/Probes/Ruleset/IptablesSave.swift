@@ -1,3 +1,4 @@
+import CLinux
 import DoctorCore
 
 /// `iptables-save` / `ip6tables-save` output, either backend.
@@ -350,12 +351,11 @@ enum Bytes {
 
     /// The offset where `needle` first starts in `bytes`.
     static func start(of needle: StaticString, in bytes: UnsafeRawBufferPointer) -> Int? {
-        let n = UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
-        guard n.count > 0, bytes.count >= n.count else { return n.count == 0 ? 0 : nil }
-        for i in 0...(bytes.count - n.count) where bytes[i] == n[0] {
-            if bytes[i..<(i + n.count)].elementsEqual(n) { return i }
-        }
-        return nil
+        let count = needle.utf8CodeUnitCount
+        guard count > 0 else { return 0 }
+        guard bytes.count >= count, let base = bytes.baseAddress,
+              let found = ctd_memmem(base, bytes.count, needle.utf8Start, count) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
     }
 
     /// The offset just after the first `needle` in `bytes`.
