@@ -3,6 +3,7 @@ import DoctorCore
 /// The commands of every probe of one snapshot, started together before the first probe runs: the tools then work
 /// while the in-process probes read procfs and netlink, and side by side with each other, and each probe reads its
 /// own results when its turn comes. Each command's output streams into the sink its probe registered.
+/// A probe whose reading needs nothing the others find can also start it here, on a thread of its own (`startWork`).
 public final class CommandBatch: @unchecked Sendable {
     private struct Entry {
         var sink: AnyObject
@@ -13,6 +14,7 @@ public final class CommandBatch: @unchecked Sendable {
     private var commands: [StreamedCommand] = []
     private var running: (any RunningCommands)?
     private var results: [Result<StreamedResult, CommandFailure>]?
+    private var work: [String: BackgroundWork] = [:]
 
     public init() {}
 
@@ -34,6 +36,24 @@ public final class CommandBatch: @unchecked Sendable {
         guard let entry = entries.removeValue(forKey: key), let running else { return nil }
         if results == nil { results = running.wait() }
         return (entry.sink, Array(results![entry.range]))
+    }
+
+    /// Starts `body` now on a thread of its own, for `takeWork(key)` to collect. The thread inherits the calling
+    /// thread's namespaces and credentials, as a command of the batch does.
+    public func startWork(_ key: String, _ body: @escaping @Sendable () -> any Sendable) {
+        precondition(work[key] == nil, "work started twice under one key")
+        work[key] = BackgroundWork(body)
+    }
+
+    /// Registers work started earlier (before the batch existed) under `key`, for `takeWork(key)`.
+    func adoptWork(_ key: String, _ started: BackgroundWork) {
+        precondition(work[key] == nil, "work started twice under one key")
+        work[key] = started
+    }
+
+    /// What the work started under `key` returned, once it has ended; nil when none was started (or it was taken).
+    public func takeWork(_ key: String) -> (any Sendable)? {
+        work.removeValue(forKey: key)?.wait()
     }
 }
 

@@ -1,4 +1,5 @@
 import DoctorCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -9,7 +10,8 @@ import Musl
 /// In a copied root: the saved ring buffer of a sosreport, else the syslog or boot-time kernel log files.
 /// Reading /dev/kmsg needs CAP_SYSLOG when kernel.dmesg_restrict = 1.
 public struct KernelLogProbe: Probe {
-    public let name = "kernel log"
+    public static let probeName = "kernel log"
+    public let name = KernelLogProbe.probeName
 
     public static let kmsg = "/dev/kmsg"
     public static let dmesgCommand = ["dmesg"]
@@ -21,12 +23,44 @@ public struct KernelLogProbe: Probe {
 
     public init() {}
 
+    /// On a live host the ring buffer is read on a thread of its own while the other probes run: it needs nothing
+    /// they find, and the kernel formats every record for the read, a large share of a plain check.
+    public func prefetch(into batch: CommandBatch, context: ProbeContext) {
+        guard context.host.isLive else { return }
+        if let early = Self.takeEarly() {
+            batch.adoptWork(name, early)
+            return
+        }
+        let host = context.host
+        batch.startWork(name) { Self.readKmsg(host) }
+    }
+
+    /// The read started by `startEarly`, until the first live snapshot takes it.
+    private static let early = Mutex<BackgroundWork?>(nil)
+
+    /// Starts reading the ring buffer of the live host before the command line is parsed, when the command will
+    /// most likely take a live snapshot: the read and the parse then run side by side. The first live snapshot uses
+    /// it; a command that takes none only wasted a read. The ring buffer is the same in every network namespace.
+    public static func startEarly() {
+        early.withLock { started in
+            if started == nil { started = BackgroundWork { readKmsg(HostRoot("/")) } }
+        }
+    }
+
+    static func takeEarly() -> BackgroundWork? {
+        early.withLock { started in
+            defer { started = nil }
+            return started
+        }
+    }
+
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
         snapshot.kernelLog = context.host.isLive ? Self.live(context) : Self.copied(context.host)
     }
 
     static func live(_ context: ProbeContext) -> Reading<KernelLog> {
-        let fromKmsg = readKmsg(context.host)
+        let started = context.commands?.takeWork(probeName) as? Reading<KernelLog>
+        let fromKmsg = started ?? readKmsg(context.host)
         if fromKmsg.value != nil { return fromKmsg }
         switch context.runner.run(dmesgCommand, timeout: 10) {
         case .success(let result) where result.exitStatus == 0:

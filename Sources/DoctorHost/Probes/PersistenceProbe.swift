@@ -15,8 +15,14 @@ public struct PersistenceProbe: Probe {
 
     public init() {}
 
+    /// Files only, none of them netfilter's own state: read on a thread of its own while the other probes run.
+    public func prefetch(into batch: CommandBatch, context: ProbeContext) {
+        let host = context.host
+        batch.startWork(name) { Self.read(host) }
+    }
+
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
-        snapshot.persisted = Self.read(context.host)
+        snapshot.persisted = context.commands?.takeWork(name) as? Reading<PersistedSettings> ?? Self.read(context.host)
     }
 
     static func read(_ host: HostRoot) -> Reading<PersistedSettings> {
@@ -146,7 +152,10 @@ public struct PersistenceProbe: Probe {
 
     static func readUdev(_ host: HostRoot, into settings: inout PersistedSettings, problems: inout [String]) {
         for file in udevDirectories.files(host, problems: &problems) {
-            guard let text = file.text.value else { continue }
+            // Most rules files never name systemd-sysctl: passed over without being split into lines.
+            guard let text = file.text.value, text.utf8.withContiguousStorageIfAvailable({
+                Bytes.contains(UnsafeRawBufferPointer($0), "systemd-sysctl")
+            }) ?? true else { continue }
             for (number, line) in ConfigDirectories.lines(text) where line.contains("systemd-sysctl") && line.contains("nf_conntrack") {
                 settings.udevSysctlRules.append(ConfigEntry(value: line, file: file.source, line: number))
             }

@@ -8,8 +8,19 @@ public struct SlabProbe: Probe {
 
     public init() {}
 
+    /// The kernel writes the whole of /proc/slabinfo for one line: read on a thread of its own while the other
+    /// probes run.
+    public func prefetch(into batch: CommandBatch, context: ProbeContext) {
+        let host = context.host
+        batch.startWork(name) { Self.read(host) }
+    }
+
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
-        snapshot.conntrackSlab = context.host.read(Self.path).flatMap(Self.parse)
+        snapshot.conntrackSlab = context.commands?.takeWork(name) as? Reading<SlabCache> ?? Self.read(context.host)
+    }
+
+    static func read(_ host: HostRoot) -> Reading<SlabCache> {
+        host.read(path).flatMap(parse)
     }
 
     /// `name active_objs num_objs objsize objperslab pagesperslab : tunables … : slabdata …`. The cache is
