@@ -186,8 +186,8 @@ public final class HostEffects: @unchecked Sendable {
 
 extension HostEffects {
     /// This namespace's conntrack-event subscribers, read through the bounded /proc reader the probes use.
-    func eventListeners() -> [EventListener] {
-        EventListener.parse(HostRoot().read("/proc/net/netlink").value ?? "")
+    func eventListeners() -> Reading<[EventListener]> {
+        HostRoot().read("/proc/net/netlink").map(EventListener.parse)
     }
 }
 

@@ -50,6 +50,9 @@ struct FlowEvidenceTests {
         #expect(lines.contains("    netlink port 10536: DESTROY; drops 299"))
         #expect(lines.contains { $0.hasPrefix("a listener dropped messages") })
         #expect(EventListener.lines([], eventsSetting: 2).count == 2, "events=2 with no listener is explained")
+        let unread = EventListener.lines(Reading<[EventListener]>.denied("/proc/net/netlink: permission denied"), eventsSetting: 2)
+        #expect(unread == ["listeners subscribed to conntrack events in this namespace: not read (/proc/net/netlink: permission denied)"])
+        #expect(EventListener.lines(Reading.value([]), eventsSetting: 1) == ["listeners subscribed to conntrack events in this namespace: 0"])
     }
 
     @Test func listsAreReadForTheKernelVersion() {
