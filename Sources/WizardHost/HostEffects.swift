@@ -77,7 +77,7 @@ public final class HostEffects: @unchecked Sendable {
         case .traceBackend:
             let sources = snapshot().ruleset.sources
             let counts = sources.map { "\($0.backend.rawValue) \($0.rules.value.map(String.init) ?? "?")" }.joined(separator: ", ")
-            let names = (try? String(contentsOfFile: "/proc/net/ip_tables_names", encoding: .utf8)) ?? ""
+            let names = HostRoot().read("/proc/net/ip_tables_names").value ?? ""
             let rawMissing = !names.split(separator: "\n").contains("raw")
             return LegacyTrace.onlyLegacy(sources) == true
                 ? .backend(.iptablesLegacy, why: "only iptables-legacy rules (\(counts)): the trace uses -j TRACE and nfnetlink_log"
