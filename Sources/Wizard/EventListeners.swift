@@ -25,7 +25,6 @@ public struct EventListener: Sendable, Codable, Equatable {
         }
     }
 
-    /// What the listeners mean for `conntrack -E`, given nf_conntrack_events (nil: not read).
     /// The subscribers as read from /proc/net/netlink; a file that could not be read says so, never "0".
     public static func lines(_ reading: Reading<[EventListener]>, eventsSetting: Int?) -> [String] {
         guard let listeners = reading.value else {
@@ -34,6 +33,7 @@ public struct EventListener: Sendable, Codable, Equatable {
         return lines(listeners, eventsSetting: eventsSetting)
     }
 
+    /// What the listeners mean for `conntrack -E`, given nf_conntrack_events (nil: not read).
     public static func lines(_ listeners: [EventListener], eventsSetting: Int?) -> [String] {
         var out = ["listeners subscribed to conntrack events in this namespace: \(listeners.count)"]
         out += listeners.map { "    netlink port \($0.portID): \($0.events.joined(separator: ",")); drops \($0.drops)" }

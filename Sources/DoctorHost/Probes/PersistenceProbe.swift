@@ -22,7 +22,7 @@ public struct PersistenceProbe: Probe {
     }
 
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
-        snapshot.persisted = context.commands?.takeWork(name) as? Reading<PersistedSettings> ?? Self.read(context.host)
+        snapshot.persisted = prefetched(context) { Self.read(context.host) }
     }
 
     static func read(_ host: HostRoot) -> Reading<PersistedSettings> {

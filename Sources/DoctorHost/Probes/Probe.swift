@@ -39,4 +39,10 @@ public protocol Probe: Sendable {
 
 extension Probe {
     public func prefetch(into batch: CommandBatch, context: ProbeContext) {}
+
+    /// What this probe's `prefetch` started under its name in the snapshot's batch, or `read()` now when the probe
+    /// runs alone.
+    func prefetched<T: Sendable>(_ context: ProbeContext, else read: () -> T) -> T {
+        context.commands?.takeWork(name) as? T ?? read()
+    }
 }

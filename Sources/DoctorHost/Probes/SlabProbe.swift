@@ -16,7 +16,7 @@ public struct SlabProbe: Probe {
     }
 
     public func collect(into snapshot: inout HostSnapshot, context: ProbeContext) {
-        snapshot.conntrackSlab = context.commands?.takeWork(name) as? Reading<SlabCache> ?? Self.read(context.host)
+        snapshot.conntrackSlab = prefetched(context) { Self.read(context.host) }
     }
 
     static func read(_ host: HostRoot) -> Reading<SlabCache> {
