@@ -101,6 +101,7 @@ public struct NetlinkSocket: ~Copyable {
         _ sequence: UInt32, of request: NetlinkRequest, reply: Reply, buffer: UnsafeMutableRawBufferPointer,
         _ body: (UnsafePointer<nlmsghdr>) -> Bool
     ) throws(NetlinkError) {
+        var stoppedEarly = false
         let failure: Int32 = {
             while true {
                 let received = mnl_socket_recvfrom(handle, buffer.baseAddress, buffer.count)
@@ -110,12 +111,39 @@ public struct NetlinkSocket: ~Copyable {
                 }
                 if received == 0 { return 0 }
                 let status = Self.eachMessage(in: UnsafeMutableRawBufferPointer(rebasing: buffer[..<received]),
-                                              sequence: sequence, portID: portID, body)
+                                              sequence: sequence, portID: portID) { message in
+                    let more = body(message)
+                    if !more { stoppedEarly = true }
+                    return more
+                }
                 if status < 0 { return errno }
                 if status == MNL_CB_STOP || reply == .single { return 0 }
             }
         }()
+        if reply == .untilDone && (failure != 0 || stoppedEarly) { discardRest(buffer) }
         if failure != 0 { throw NetlinkError(request.name, errno: failure) }
+    }
+
+    /// Reads and drops what is left of a dump that ended early (an error, NLM_F_DUMP_INTR, or `body` stopping), up
+    /// to its NLMSG_DONE or NLMSG_ERROR, so the next request on this socket reads its own reply rather than the
+    /// old dump's messages (which libmnl refuses with EPROTO). Without waiting: the kernel queues a dump's next
+    /// batch as the previous one is read, so nothing queued means the dump is over or lost.
+    private func discardRest(_ buffer: UnsafeMutableRawBufferPointer) {
+        let fd = mnl_socket_get_fd(handle)
+        while true {
+            let received = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
+            if received < 0 && errno == EINTR { continue }
+            guard received > 0 else { return }
+            let batch = UnsafeRawBufferPointer(rebasing: buffer[..<received])
+            let valid = Self.wellFormedLength(batch)
+            var offset = 0
+            while offset < valid {
+                let type = batch.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self)
+                if type == UInt16(NLMSG_DONE) || type == UInt16(NLMSG_ERROR) { return }
+                let length = Int(batch.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                offset += (length + 3) & ~3
+            }
+        }
     }
 
     /// Hands each data message in `received` to `body` through libmnl's checks (sequence, port, NLMSG_ERROR,

@@ -24,6 +24,24 @@ struct CtnetlinkLiveTests {
         #expect(try ct.count().entries == 0)
     }
 
+    /// A dump whose reader stops after the first entry leaves the rest of it behind; the next request on the same
+    /// socket still reads its own reply, not the old dump's messages.
+    @Test func aDumpStoppedEarlyLeavesTheSocketUsable() throws {
+        let ns = try TestNamespace("stopped")
+        try ns.run("python3 \(TestNamespace.tool("fill-conntrack")) 2000")
+        var ct = try Ctnetlink(netns: ns.path)
+        var seen = 0
+        try ct.exchange(Ctnetlink.dumpTable) { _ in
+            seen += 1
+            return false
+        }
+        #expect(seen == 1)
+        #expect(try ct.count().entries == 2000)
+        var entries = 0
+        try ct.streamTable { _ in entries += 1 }
+        #expect(entries == 2000)
+    }
+
     @Test func perCPUStatisticsComeByAttributeName() throws {
         let ns = try TestNamespace("stats")
         var ct = try Ctnetlink(netns: ns.path)
