@@ -49,7 +49,8 @@ public struct TcpEstablishedTimeoutCheck: Check {
         if let states { evidence.append(states.evidence) }
         let observed = "\(Self.key) = \(Wording.seconds(timeout)); " + describe(fill) + (states.map { "; " + $0.text } ?? "")
 
-        if timeout > Self.suggested, let ratio = fill.ratio, ratio >= 0.75, let states, states.share < Self.establishedShare {
+        if timeout > Self.suggested, let ratio = fill.ratio, ratio >= 0.75, let states, states.incomplete == nil,
+           states.share < Self.establishedShare {
             return info.pass(
                 observed: observed,
                 expected: "at most \(Wording.seconds(Self.suggested)) while the table is this full and ESTABLISHED entries fill it",
@@ -147,6 +148,8 @@ public struct TcpEstablishedTimeoutCheck: Check {
         let idleOverAnHour: Int?
         /// The idle times are bounded by each entry's age (nf_conntrack_timestamp), not only read off its time left.
         let idleKnown: Bool
+        /// Why the dump stopped early, if it did: the share is then of the entries read, and cannot clear the timeout.
+        let incomplete: String?
 
         init?(_ snapshot: HostSnapshot) {
             // A count outside 0…entries (a snapshot file says so) makes no share.
@@ -157,6 +160,7 @@ public struct TcpEstablishedTimeoutCheck: Check {
             entries = summary.entries
             idleOverAnHour = summary.establishedIdle.map { Swift.max(0, $0.total.saturatingSubtract($0.count(atMost: 3600))) }
             idleKnown = summary.establishedIdleBoundedByAge == true
+            incomplete = summary.incomplete
         }
 
         var share: Double { Double(established) / Double(entries) }
@@ -164,6 +168,7 @@ public struct TcpEstablishedTimeoutCheck: Check {
         /// "ESTABLISHED 1200 of 250000 dumped entries (0%), 900 idle for over an hour".
         var text: String {
             "ESTABLISHED \(established) of \(entries) dumped entries (\(Wording.percent(share)))"
+                + (incomplete == nil ? "" : " (the dump stopped early, so only those entries were seen)")
                 + (idleOverAnHour.map { idleKnown ? ", \($0) idle for over an hour" : ", \($0) idle for over an hour if they run on this timeout"
                     + " (nf_conntrack_timestamp is off, so an entry given a shorter timeout of its own looks idle when it is not)" } ?? "")
         }
@@ -172,6 +177,6 @@ public struct TcpEstablishedTimeoutCheck: Check {
             "The table dump shows \(text): those are the entries a shorter timeout would free."
         }
 
-        var evidence: Evidence { Evidence(SourcePath.tableDump, text) }
+        var evidence: Evidence { Evidence(SourcePath.tableDump, text + (incomplete.map { ": \($0)" } ?? "")) }
     }
 }

@@ -101,6 +101,19 @@ import Testing
         #expect(f.explanation.contains("ctdoctor top"))
     }
 
+    /// The same few ESTABLISHED entries, but the dump stopped early: a share of the entries read cannot clear the
+    /// timeout, so the full table fails as it would without a dump, and says the dump was partial.
+    @Test func incompleteDumpCannotMakeThePass() {
+        var b = SnapshotBuilder()
+        b.count(250_000)
+        b.snapshot.tableSummary = .value(TableSummary(
+            entries: 2_000, incomplete: "IPCTNL_MSG_CT_GET (dump): EINTR: the table changed while it was dumped", tcpStates: ["ESTABLISHED": 10]))
+        let f = check.evaluate(b.snapshot)
+        #expect(f.status == .fail)
+        #expect(f.observed.contains("ESTABLISHED 10 of 2000 dumped entries (0%) (the dump stopped early, so only those entries were seen)"), "\(f.observed)")
+        #expect(f.evidence.contains { $0.value.hasSuffix(": IPCTNL_MSG_CT_GET (dump): EINTR: the table changed while it was dumped") })
+    }
+
     @Test func absentIsNotApplicable() {
         var b = SnapshotBuilder()
         b.remove(key)

@@ -30,8 +30,13 @@ public struct TableReporter: Sendable {
     public func render(_ report: TopReport) -> String {
         let s = report.summary
         var out = [palette.bold(Neutralise.line(header(report))), ""]
-        if let incomplete = s.incomplete { out += [palette.yellow("INCOMPLETE: \(incomplete)"), ""] }
-        if s.entries == 0 {
+        if let incomplete = s.incomplete {
+            let counted = s.countBefore.map { " (GET_STATS counted \($0) before it)" } ?? ""
+            out += [palette.yellow(Neutralise.line(
+                "INCOMPLETE: the dump stopped after \(s.entries) entries\(counted): \(incomplete). The figures below are "
+                    + "only for the entries read.")), ""]
+        }
+        if s.entries == 0 && s.incomplete == nil {
             out.append("The table of this network namespace is empty. Conntrack tracks a namespace only once a rule, NAT or a ct expression there needs it; other namespaces have tables of their own.")
             return out.joined(separator: "\n") + "\n"
         }
