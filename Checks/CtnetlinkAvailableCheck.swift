@@ -55,7 +55,7 @@ public struct CtnetlinkAvailableCheck: Check {
         switch failure.kind {
         case .permissionDenied:
             return info.skipped(
-                "ctnetlink refused the request: \(failure.errnoName) (not root)",
+                "ctnetlink refused the request: \(failure.errnoName) (no CAP_NET_ADMIN in this network namespace)",
                 explanation: """
                     \(failure.message). ctnetlink checks CAP_NET_ADMIN on every request, reads included, so it \
                     cannot be judged from here. Without it ctdoctor takes the count from nf_conntrack_count and \

@@ -74,7 +74,8 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
             return base + ": binding an nfnetlink_log group needs CAP_NET_ADMIN in this network namespace, and the group"
                 + " must not be bound by another socket (ulogd, another listener)"
         case .permissionDenied:
-            return base + ": ctnetlink needs CAP_NET_ADMIN in this network namespace; run as root"
+            let subsystem = operation.hasPrefix("NFT_MSG") ? "nf_tables" : operation.hasPrefix("IPCTNL") ? "ctnetlink" : "nfnetlink"
+            return base + ": \(subsystem) needs CAP_NET_ADMIN in this network namespace; run as root"
         case .unsupported:
             return operation == "socket"
                 ? base + ": this kernel has no nfnetlink (CONFIG_NETFILTER_NETLINK)"

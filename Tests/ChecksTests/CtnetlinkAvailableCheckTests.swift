@@ -18,7 +18,7 @@ import Testing
         b.ctnetlinkFails(.permissionDenied, errno: EPERM, name: "EPERM")
         let f = check.evaluate(b.snapshot)
         #expect(f.status == .skipped)
-        #expect(f.observed == "ctnetlink refused the request: EPERM (not root)")
+        #expect(f.observed == "ctnetlink refused the request: EPERM (no CAP_NET_ADMIN in this network namespace)")
         #expect(f.explanation.contains("CAP_NET_ADMIN on every request"))
         #expect(f.explanation.contains("/proc/net/stat/nf_conntrack"))
         #expect(f.argvs == [nil])

@@ -17,6 +17,8 @@ import Testing
     @Test func descriptionsSayWhatToDo() {
         #expect(NetlinkError("IPCTNL_MSG_CT_GET_STATS", errno: EPERM).description
             == "IPCTNL_MSG_CT_GET_STATS: EPERM (Operation not permitted): ctnetlink needs CAP_NET_ADMIN in this network namespace; run as root")
+        #expect(NetlinkError("NFT_MSG_GETRULE", errno: EPERM).description
+            == "NFT_MSG_GETRULE: EPERM (Operation not permitted): nf_tables needs CAP_NET_ADMIN in this network namespace; run as root")
         #expect(NetlinkError("socket", errno: EPROTONOSUPPORT).description.hasSuffix("this kernel has no nfnetlink (CONFIG_NETFILTER_NETLINK)"))
         #expect(NetlinkError("IPCTNL_MSG_CT_GET_STATS", errno: EINVAL).description.contains("nf_conntrack_netlink"))
         #expect(NetlinkError("IPCTNL_MSG_CT_GET (dump)", errno: EINTR).description.contains("NLM_F_DUMP_INTR"))
