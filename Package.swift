@@ -58,11 +58,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "ctdoctor", dependencies: ["CTDoctorCLI"], swiftSettings: swiftSettings),
-        .testTarget(name: "DoctorHostTests", dependencies: ["DoctorCore", "DoctorHost", "PolicyFile"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        // What the test targets share: the per-process folder their temporary files go under.
+        .target(name: "TestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
+        .testTarget(name: "DoctorHostTests", dependencies: ["DoctorCore", "DoctorHost", "PolicyFile", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "DoctorCore", "DoctorHost", "Watch"], swiftSettings: swiftSettings),
         .testTarget(name: "WatchTests", dependencies: ["Watch", "DoctorCore"], swiftSettings: swiftSettings),
         .testTarget(name: "NetfilterTests", dependencies: ["Netfilter"], swiftSettings: swiftSettings),
         .testTarget(name: "WizardTests", dependencies: ["Wizard", "DoctorCore", "DoctorHost"], swiftSettings: swiftSettings),
-        .testTarget(name: "CLITests", dependencies: ["CTDoctorCLI", "DoctorCore", "DoctorHost", "Checks"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["CTDoctorCLI", "DoctorCore", "DoctorHost", "Checks", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,6 +1,7 @@
 import DoctorCore
 import DoctorHost
 import Foundation
+import TestSupport
 import Testing
 
 /// The built `ctdoctor` executable, run end to end.
@@ -41,7 +42,7 @@ enum Binary {
     }
 
     static func temporaryDirectory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-cli-\(UUID().uuidString)")
+        let dir = TestFolders.base.appendingPathComponent("ctd-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }

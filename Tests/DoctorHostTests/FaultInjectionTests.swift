@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import DoctorCore
 @testable import DoctorHost
@@ -8,7 +9,7 @@ import Testing
 @Suite struct FaultInjectionTests {
     /// A folder of fake tools, the only place the runner looks.
     static func tools(_ scripts: [String: String]) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-tools-\(UUID().uuidString)").path
+        let dir = TestFolders.base.appendingPathComponent("ctd-tools-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for (name, body) in scripts {
             // Written through a close-on-exec descriptor: one inherited by a child another test spawns meanwhile

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import DoctorCore
 @testable import DoctorHost
@@ -60,7 +61,7 @@ private let hostOnly = RemediationStep.sysctl("net.netfilter.nf_log_all_netns", 
     @Test func hostileTextStaysInCommentsAndQuotes() throws {
         let step = RemediationStep(purpose: "delete \(Self.hostile)", argv: ["nft", "delete", "rule", "inet", "t", "chain\(Self.hostile)", "handle", "7"],
                                    scope: .runtime)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-stub-\(UUID().uuidString)")
+        let dir = TestFolders.base.appendingPathComponent("ctd-stub-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for program in ["nft", "sysctl"] {
             let stub = dir.appendingPathComponent(program).path
@@ -81,7 +82,7 @@ private let hostOnly = RemediationStep.sysctl("net.netfilter.nf_log_all_netns", 
     @Test func scriptPassesShNAndShellcheck() throws {
         let step = RemediationStep(purpose: Self.hostile, argv: ["iptables", "-t", "raw", "-D", "PREROUTING", "-m", "comment", "--comment", Self.hostile, "-j", "TRACE"],
                                    scope: .runtime)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-fix-\(UUID().uuidString).sh")
+        let dir = TestFolders.base.appendingPathComponent("ctd-fix-\(UUID().uuidString).sh")
         try render([bind, step, liberal, hostOnly], initial: false).write(to: dir, atomically: true, encoding: .utf8)
         let syntax = try SystemCommandRunner().run(["sh", "-n", dir.path], timeout: 10).get()
         #expect(syntax.exitStatus == 0, "\(syntax.stderr)")
@@ -106,7 +107,7 @@ private let hostOnly = RemediationStep.sysctl("net.netfilter.nf_log_all_netns", 
     let journal: String
 
     init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-apply-\(UUID().uuidString)")
+        root = TestFolders.base.appendingPathComponent("ctd-apply-\(UUID().uuidString)")
         let sys = root.appendingPathComponent("proc/sys/net/netfilter/nf_log")
         try FileManager.default.createDirectory(at: sys, withIntermediateDirectories: true)
         try "NONE\n".write(to: sys.appendingPathComponent("2"), atomically: true, encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import DoctorCore
 @testable import DoctorHost
@@ -79,7 +80,7 @@ enum GoldenReport {
 
     /// Writes `text` to a temporary file and returns its path.
     static func temporaryFile(_ text: String, _ name: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-format-\(UUID().uuidString)")
+        let dir = TestFolders.base.appendingPathComponent("ctd-format-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent(name).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import DoctorCore
 @testable import DoctorHost
@@ -26,7 +27,7 @@ final class CommandLog: CommandRunner, @unchecked Sendable {
 
 /// A copied tree holding only these /proc/sys/net/netfilter values (key → file text).
 func netfilterTree(_ name: String, _ values: [String: String]) throws -> URL {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-\(name)-\(UUID().uuidString)")
+    let root = TestFolders.base.appendingPathComponent("ctd-\(name)-\(UUID().uuidString)")
     for (key, text) in values {
         let file = root.appendingPathComponent(String(SysctlTable.path(of: key).dropFirst()))
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import PolicyFile
 import Testing
 @testable import DoctorCore
@@ -287,7 +288,7 @@ import Testing
     }
 
     @Test func baselineIsReadFromAReportFile() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-baseline-\(UUID().uuidString)")
+        let dir = TestFolders.base.appendingPathComponent("ctd-baseline-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("r.json").path
         try JSONReporter.render(report([f("old", .fail, .error), f("fine", .pass), f("w", .waived, .error)])).write(toFile: path, atomically: true, encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import DoctorCore
 @testable import DoctorHost
@@ -115,7 +116,7 @@ import Testing
 
 @Suite struct SnapshotFileTests {
     func write(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-\(UUID().uuidString).json").path
+        let path = TestFolders.base.appendingPathComponent("ctd-\(UUID().uuidString).json").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -160,7 +161,7 @@ import Testing
     }
 
     @Test func outputIsWrittenWholeOrNotAtAll() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-out-\(UUID().uuidString)")
+        let dir = TestFolders.base.appendingPathComponent("ctd-out-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let target = dir.appendingPathComponent("report.json").path
         try OutputFile.write("first\n", to: target)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import DoctorCore
 @testable import DoctorHost
@@ -98,7 +99,7 @@ struct SosreportRootTests {
 /// The sosreport fall-backs on a made-up tree holding only sos_commands.
 struct SosreportCommandsTests {
     static func tree(_ files: [String: String]) throws -> HostRoot {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctd-sos-\(UUID().uuidString)")
+        let dir = TestFolders.base.appendingPathComponent("ctd-sos-\(UUID().uuidString)")
         for (path, text) in files {
             let url = dir.appendingPathComponent(path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

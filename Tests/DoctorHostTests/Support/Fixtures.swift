@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import DoctorCore
 @testable import DoctorHost
 
@@ -55,7 +56,7 @@ final class TemporaryRoot {
     var root: HostRoot
 
     init() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("ctdoctor-test-" + UUID().uuidString)
+        let base = TestFolders.base.appendingPathComponent("ctdoctor-test-" + UUID().uuidString)
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         path = base.path
         root = HostRoot(path)
