@@ -43,12 +43,16 @@ struct KernelLogEvidence {
         if counts.unattributed > 0 {
             parts.append("\(counts.unattributed) that do not say which namespace (kernels before 6.17 print no namespace)")
         }
+        if counts.beforeThisNamespace > 0 {
+            parts.append("\(counts.beforeThisNamespace) naming this namespace's number from before it is known to exist (the kernel reuses namespace numbers, so they may be an earlier namespace's)")
+        }
         guard !parts.isEmpty else { return nil }
         return "Also, " + parts.joined(separator: "; ") + "."
     }
 
     func tableFullEvidence(_ counts: TableFullCounts) -> [Evidence] {
-        var evidence = [Evidence(log.source, "\"table full\" lines: \(counts.thisNamespace) about this namespace, \(counts.otherNamespaces) about others, \(counts.unattributed) unattributed")]
+        var evidence = [Evidence(log.source, "\"table full\" lines: \(counts.thisNamespace) about this namespace, \(counts.otherNamespaces) about others, \(counts.unattributed) unattributed"
+            + (counts.beforeThisNamespace > 0 ? ", \(counts.beforeThisNamespace) with this namespace's number from before it is known to exist" : ""))]
         evidence += (log.summary(.tableFull)?.recent ?? []).prefix(3).map { Evidence(log.source, $0.text) }
         return evidence
     }

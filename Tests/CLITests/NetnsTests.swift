@@ -32,6 +32,28 @@ struct NetnsTests {
         #expect(report.findings.first { $0.id == "tcp.loose" }?.observed.contains("= 0") == true)
     }
 
+    /// A namespace kept by a bind mount (`ip netns add`) is dated from when it was made, on the kernel log's clock;
+    /// one nothing keeps (`unshare -n`) gets a new nsfs inode at every look and is not dated.
+    @Test func aKeptNamespaceIsDatedAndAnUnkeptOneIsNot() throws {
+        func monotonic() -> Double {
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        }
+        func datedSince(_ result: CommandResult) throws -> Double? {
+            let snapshot = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            let netns = try #require((snapshot?["host"] as? [String: Any])?["netns"] as? [String: Any], "\(result.stderr)")
+            return netns["datedSince"] as? Double
+        }
+        let before = monotonic()
+        let ns = try Namespace()
+        let after = monotonic()
+        Thread.sleep(forTimeInterval: 3)
+        let dated = try #require(try datedSince(try ns.ctdoctor(["snapshot"])))
+        #expect(dated >= before - 0.5 && dated <= after + 0.5, "made between \(before) and \(after), dated \(dated)")
+        #expect(try datedSince(try Binary.run([], argv: ["unshare", "-n", Binary.path, "snapshot"])) == nil)
+    }
+
     @Test func netnsPIDReadsTheNamespaceOfThatProcess() throws {
         let ns = try Self.changedNamespace()
         let sleeper = Process()

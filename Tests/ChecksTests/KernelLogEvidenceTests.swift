@@ -37,6 +37,35 @@ import Testing
         #expect(f.explanation.contains("3 about other network namespaces"))
     }
 
+    /// Without counters, "table full in netns N" lines about this namespace's number prove drops only when they are
+    /// not all older than the namespace: the kernel reuses namespace numbers.
+    @Test(arguments: [(Self.uptime - 600, CheckStatus.fail), (Self.uptime - 60, .skipped)])
+    func linesOlderThanTheNamespaceAreNotItsDrops(datedSince: Double, status: CheckStatus) {
+        var b = SnapshotBuilder()
+        b.childNamespace()
+        b.snapshot.host.netns.datedSince = datedSince
+        b.ctnetlinkFails(.permissionDenied, errno: 1, name: "EPERM")
+        b.snapshot.stats = .absent("/proc/net/stat/nf_conntrack: No such file or directory")
+        withLog(&b, tableFull: [TableFullOrigin(netns: 4_026_532_246, count: 5, firstSeconds: Self.uptime - 400, lastSeconds: Self.uptime - 300)])
+        let f = TableDropsCheck().evaluate(b.snapshot)
+        #expect(f.status == status, "\(f.observed)")
+        if status == .fail {
+            #expect(f.observed.contains("5 \"table full, dropping packet\" lines about this namespace"))
+        }
+    }
+
+    @Test func linesOlderThanTheNamespaceAreNamedApartOnAPass() {
+        var b = SnapshotBuilder()
+        b.childNamespace()
+        b.snapshot.host.netns.datedSince = Self.uptime - 60
+        withLog(&b, tableFull: [TableFullOrigin(netns: 4_026_532_246, count: 88, lastSeconds: Self.uptime - 3600)])
+        let f = TableDropsCheck().evaluate(b.snapshot)
+        #expect(f.status == .pass)
+        #expect(f.explanation.contains("88 naming this namespace's number from before it is known to exist (the kernel reuses namespace numbers"))
+        #expect(!f.explanation.contains("about this namespace"), "\(f.explanation)")
+        #expect(f.evidence.contains(Evidence("/dev/kmsg", "\"table full\" lines: 0 about this namespace, 0 about others, 0 unattributed, 88 with this namespace's number from before it is known to exist")))
+    }
+
     @Test func withoutTheLogTheAdviceToReadItStays() {
         var b = SnapshotBuilder()
         b.counter("drop", 1)

@@ -43,9 +43,9 @@ import Testing
         #expect(full.recent.last?.text == "nf_conntrack: nf_conntrack: table full in netns 4026532999, dropping packet")
         #expect(full.recent.map(\.netns) == [nil, nil, 4_026_532_246, 4_026_532_246, 4_026_532_999])
         #expect(log.tableFullByNetns == [
-            TableFullOrigin(netns: nil, count: 4, lastSeconds: 310),
-            TableFullOrigin(netns: 4_026_532_246, count: 2, lastSeconds: 401),
-            TableFullOrigin(netns: 4_026_532_999, count: 1, lastSeconds: 402),
+            TableFullOrigin(netns: nil, count: 4, firstSeconds: 300, lastSeconds: 310),
+            TableFullOrigin(netns: 4_026_532_246, count: 2, firstSeconds: 400, lastSeconds: 401),
+            TableFullOrigin(netns: 4_026_532_999, count: 1, firstSeconds: 402, lastSeconds: 402),
         ])
 
         #expect(log.invalidReasons.first == InvalidReasonCount(
@@ -75,6 +75,18 @@ import Testing
         // Before 6.17 a line without a namespace may be anyone's.
         #expect(log.tableFull(for: initial, kernel: KernelVersion(6, 12)) == TableFullCounts(
             thisNamespace: 0, otherNamespaces: 3, unattributed: 4, lastThisNamespace: nil))
+    }
+
+    /// The namespace's lines (400 s and 401 s) against when it is known to exist: lines all older than that may
+    /// be an earlier namespace's with the same number; a namespace dated during them keeps them.
+    @Test(arguments: [(399.0, 2, 0), (400.5, 2, 0), (401.5, 0, 2)])
+    func tableFullLinesOlderThanTheNamespaceAreCountedApart(_ since: Double, _ mine: Int, _ before: Int) throws {
+        let log = try #require(try fromDmesg(.success(CommandResult(exitStatus: 0, stdout: Self.dmesg618))).value)
+        let child = NetnsIdentity(inode: .value(4_026_532_246), initial: false, datedSince: since)
+        let counts = log.tableFull(for: child, kernel: KernelVersion(6, 18))
+        #expect(counts.thisNamespace == mine)
+        #expect(counts.beforeThisNamespace == before)
+        #expect(counts.otherNamespaces == 5)
     }
 
     @Test func deniedKmsgAndFailingDmesgSayWhy() throws {

@@ -126,16 +126,22 @@ public struct NetnsIdentity: Codable, Sendable, Equatable {
     public var name: String?
     /// How `--netns` / `--all-netns` reached it ("pid 812 (nginx)", "/run/netns/blue"); nil for a plain run.
     public var found: String?
+    /// Seconds since boot (the kernel log's clock) from which this namespace surely exists: when its nsfs inode was
+    /// made, if that is older than the run. The kernel reuses namespace numbers, so a "table full in netns N" line
+    /// older than this may be an earlier namespace's. nil when it cannot be dated: a namespace nothing keeps open
+    /// (no bind mount under /run/netns, no open descriptor) gets a new nsfs inode at every look.
+    public var datedSince: Double?
 
     public init(
         inode: Reading<UInt64> = .failed("not probed"), initial: Bool? = nil, basis: String = "not probed",
-        name: String? = nil, found: String? = nil
+        name: String? = nil, found: String? = nil, datedSince: Double? = nil
     ) {
         self.inode = inode
         self.initial = initial
         self.basis = basis
         self.name = name
         self.found = found
+        self.datedSince = datedSince
     }
 }
 

@@ -129,11 +129,13 @@ public struct TableFullOrigin: Codable, Sendable, Equatable {
     /// The inode from "table full in netns <inode>"; nil for the text without a namespace.
     public var netns: UInt64?
     public var count: Int
+    public var firstSeconds: Double?
     public var lastSeconds: Double?
 
-    public init(netns: UInt64?, count: Int, lastSeconds: Double?) {
+    public init(netns: UInt64?, count: Int, firstSeconds: Double? = nil, lastSeconds: Double?) {
         self.netns = netns
         self.count = count
+        self.firstSeconds = firstSeconds
         self.lastSeconds = lastSeconds
     }
 }
@@ -163,6 +165,9 @@ public struct TableFullCounts: Sendable, Equatable {
     public var unattributed: Int
     /// Timestamp of the last line about the namespace checked.
     public var lastThisNamespace: Double?
+    /// Lines naming this namespace's number, all printed before it is known to exist (`NetnsIdentity.datedSince`):
+    /// the kernel reuses numbers, so they may be an earlier namespace's.
+    public var beforeThisNamespace: Int = 0
 }
 
 extension KernelLog {
@@ -170,7 +175,8 @@ extension KernelLog {
     public static let tableFullNamesNetnsSince = KernelVersion(6, 17)
 
     /// Whose "table full" lines these are, seen from `netns`. On 6.17+ a line without a namespace is the initial
-    /// namespace's; before that it cannot be told, and such lines count as unattributed.
+    /// namespace's; before that it cannot be told, and such lines count as unattributed. Lines naming this
+    /// namespace's number but all older than the namespace is known to exist are counted apart.
     public func tableFull(for netns: NetnsIdentity, kernel: KernelVersion?) -> TableFullCounts {
         var counts = TableFullCounts(thisNamespace: 0, otherNamespaces: 0, unattributed: 0, lastThisNamespace: nil)
         let namesNetns = kernel.map { $0 >= Self.tableFullNamesNetnsSince } ?? false
@@ -178,6 +184,10 @@ extension KernelLog {
             let mine: Bool?
             if let inode = origin.netns {
                 mine = netns.inode.value.map { $0 == inode }
+                if mine == true, let since = netns.datedSince, let last = origin.lastSeconds, last < since {
+                    counts.beforeThisNamespace += origin.count
+                    continue
+                }
             } else {
                 mine = namesNetns ? netns.initial : nil
             }

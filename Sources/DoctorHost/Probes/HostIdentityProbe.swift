@@ -131,7 +131,23 @@ public struct HostIdentityProbe: Probe {
         if host.isLive, let inode = ns.inode.value, case .value(let names) = host.list("/run/netns") {
             ns.name = names.first { host.inode("/run/netns/" + $0) == inode }
         }
+        if host.isLive, ns.initial == false { ns.datedSince = nsfsInodeMade("/proc/self/ns/net") }
         return ns
+    }
+
+    /// When the nsfs inode behind `path` was made, in seconds since boot on CLOCK_MONOTONIC (the kernel log's
+    /// clock, bar suspend), if that was more than `margin` seconds ago. nsfs makes the inode when the namespace is
+    /// first opened and drops it when nothing holds it, so an older inode dates a namespace that a bind mount or a
+    /// descriptor keeps (`ip netns add`, container runtimes); a fresh one only dates this look.
+    static func nsfsInodeMade(_ path: String, margin: Double = 2) -> Double? {
+        var info = stat()
+        var real = timespec(), monotonic = timespec()
+        guard stat(path, &info) == 0, clock_gettime(CLOCK_REALTIME, &real) == 0,
+              clock_gettime(CLOCK_MONOTONIC, &monotonic) == 0 else { return nil }
+        func seconds(_ t: timespec) -> Double { Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 }
+        let made = seconds(info.st_ctim) - (seconds(real) - seconds(monotonic))
+        guard made.isFinite, made >= 0, made < seconds(monotonic) - margin else { return nil }
+        return made
     }
 
     /// The inode of the network namespace this process is in now (for guards that compare it with a snapshot's).

@@ -70,6 +70,7 @@ public struct KernelLogCollector: Sendable {
                 return origins.count - 1
             }()
             origins[at].count += 1
+            if origins[at].firstSeconds == nil { origins[at].firstSeconds = line.seconds }
             origins[at].lastSeconds = line.seconds ?? origins[at].lastSeconds
         case .invalid:
             guard let proto = line.proto, let reason = line.detail.map(Self.foldDigits) else { break }
