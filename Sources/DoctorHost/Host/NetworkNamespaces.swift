@@ -90,7 +90,9 @@ public enum NetworkNamespaces {
     }
 
     /// Runs `body` in each namespace in turn and comes back to the starting one afterwards. A namespace that went
-    /// away since it was listed (its process exited, its name was deleted) is left out.
+    /// away since it was listed (its process exited, its name was deleted) is left out, and so is a path that names
+    /// another namespace by the time it is entered (a pid reused, a process that moved, a name deleted and made
+    /// again): that namespace is either listed under its own path or was not there when the list was made.
     public static func forEach<T>(_ refs: [NamespaceRef], _ body: (NamespaceRef) throws(InputError) -> T) throws(InputError) -> [T] {
         let home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)
         guard home >= 0 else { throw InputError("/proc/self/ns/net: \(HostRoot.describe(errno: errno))") }
@@ -105,6 +107,7 @@ public enum NetworkNamespaces {
                 if error.errno == ENOENT || error.errno == ESRCH { continue }
                 try enter(ref)
             }
+            guard inode("/proc/self/ns/net") == ref.inode else { continue }
             results.append(try body(ref))
         }
         return results
