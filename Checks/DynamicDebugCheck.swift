@@ -110,7 +110,7 @@ public struct DynamicDebugCheck: Check {
             remediation: Remediation(summary: "Switch netfilter's debug output off.", steps: steps))
     }
 
-    private func netfilterTotal(_ dd: DynamicDebug) -> Int { dd.modules.reduce(0) { $0 + $1.total } }
+    private func netfilterTotal(_ dd: DynamicDebug) -> Int { dd.modules.reduce(0) { $0.saturatingAdd($1.total) } }
 
     /// "nf_conntrack: 77 sites (0 enabled)".
     private func moduleLine(_ module: DynamicDebugModule) -> String {
@@ -128,7 +128,7 @@ public struct DynamicDebugCheck: Check {
     }
 
     private func tcpSites(_ dd: DynamicDebug) -> Int {
-        dd.modules.flatMap(\.files).filter { $0.path.hasSuffix(Self.tcpTracker) }.reduce(0) { $0 + $1.total }
+        dd.modules.flatMap(\.files).filter { $0.path.hasSuffix(Self.tcpTracker) }.reduce(0) { $0.saturatingAdd($1.total) }
     }
 
     /// Whether this kernel's TCP tracker still explains itself through pr_debug.

@@ -101,7 +101,7 @@ public struct TableDropsCheck: Check {
         guard let klog = KernelLogEvidence(snapshot) else { return nil }
         let counts = klog.tableFull(snapshot)
         let unattributed = snapshot.host.netns.initial == false ? 0 : counts.unattributed
-        let lines = counts.thisNamespace + unattributed
+        let lines = counts.thisNamespace.saturatingAdd(unattributed)
         guard lines > 0 else { return nil }
         let last = klog.log.summary(.tableFull)?.lastSeconds.map { ", the last \(klog.ago($0))" } ?? ""
         let whose = counts.thisNamespace > 0 ? "about this namespace" : "that name no namespace (kernels before 6.17 print none), read as the host's"

@@ -185,7 +185,7 @@ extension KernelLog {
             if let inode = origin.netns {
                 mine = netns.inode.value.map { $0 == inode }
                 if mine == true, let since = netns.datedSince, let last = origin.lastSeconds, last < since {
-                    counts.beforeThisNamespace += origin.count
+                    counts.beforeThisNamespace = counts.beforeThisNamespace.saturatingAdd(origin.count)
                     continue
                 }
             } else {
@@ -193,10 +193,10 @@ extension KernelLog {
             }
             switch mine {
             case true?:
-                counts.thisNamespace += origin.count
+                counts.thisNamespace = counts.thisNamespace.saturatingAdd(origin.count)
                 counts.lastThisNamespace = [counts.lastThisNamespace, origin.lastSeconds].compactMap { $0 }.max()
-            case false?: counts.otherNamespaces += origin.count
-            case nil: counts.unattributed += origin.count
+            case false?: counts.otherNamespaces = counts.otherNamespaces.saturatingAdd(origin.count)
+            case nil: counts.unattributed = counts.unattributed.saturatingAdd(origin.count)
             }
         }
         return counts

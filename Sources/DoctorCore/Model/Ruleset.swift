@@ -60,7 +60,7 @@ public struct Ruleset: Codable, Sendable, Equatable {
 
     /// Rules held per backend, summed over the sources that answered.
     public func ruleCount(_ backend: RulesetBackend) -> Int {
-        sources.filter { $0.backend == backend }.compactMap(\.rules.value).reduce(0, +)
+        sources.filter { $0.backend == backend }.compactMap(\.rules.value).reduce(0) { $0.saturatingAdd($1) }
     }
 }
 

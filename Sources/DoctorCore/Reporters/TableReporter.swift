@@ -104,7 +104,7 @@ public struct TableReporter: Sendable {
         var out = [palette.bold(title)]
         for item in items {
             // A sketched count is an upper bound; the true one is at least count − overcount.
-            let count = item.overcount > 0 ? "\(item.count - item.overcount)–\(item.count)" : String(item.count)
+            let count = item.overcount > 0 ? "\(item.count.saturatingSubtract(item.overcount))–\(item.count)" : String(item.count)
             out.append("  \(count.leftPadded(11))  \(percent(item.count, total).leftPadded(6))  \(item.key)")
         }
         out.append("")
@@ -116,7 +116,9 @@ public struct TableReporter: Sendable {
         let widest = h.buckets.map(\.count).max() ?? 0
         var out = [palette.bold(title)]
         for bucket in h.buckets {
-            let bar = widest == 0 ? "" : String(repeating: "█", count: Int((Double(bucket.count) / Double(widest) * 30).rounded(.up)))
+            // Counts below 0 exist only in a hostile snapshot: no bar.
+            let width = widest > 0 ? Int((Double(max(bucket.count, 0)) / Double(widest) * 30).rounded(.up)) : 0
+            let bar = String(repeating: "█", count: width)
             out.append("  \(bucket.label.padding(toLength: 10, withPad: " ", startingAt: 0))\(String(bucket.count).leftPadded(9))  \(percent(bucket.count, total).leftPadded(6))  \(bar)")
         }
         out.append("")
@@ -135,9 +137,4 @@ extension String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 
-    init(format2 x: Double) {
-        let hundredths = Int((x * 100).rounded())
-        let fraction = abs(hundredths % 100)
-        self = "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
-    }
 }

@@ -136,13 +136,23 @@ public struct TextReporter: Sendable {
     }
 
     func format(_ x: Double) -> String {
-        x == x.rounded() ? String(Int(x)) : String(format1: x)
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(format1: x)
     }
 }
 
 extension String {
-    init(format1 x: Double) {
-        let tenths = Int((x * 10).rounded())
-        self = "\(tenths / 10).\(abs(tenths % 10))"
+    init(format1 x: Double) { self = Self.fixed(x, places: 1) }
+
+    init(format2 x: Double) { self = Self.fixed(x, places: 2) }
+
+    /// `x` with one or two decimals ("-0.50"); a value no Int holds at that scale (NaN, infinite, beyond ±1e15, which
+    /// only a hostile snapshot gives) as Swift prints it, never a trap.
+    static func fixed(_ x: Double, places: Int) -> String {
+        let unit = places == 1 ? 10 : 100
+        let scaled = (x * Double(unit)).rounded()
+        guard scaled.isFinite, abs(scaled) < 1e15 else { return "\(x)" }
+        let n = Int(scaled), magnitude = abs(Int(scaled))
+        let fraction = String(magnitude % unit)
+        return (n < 0 ? "-" : "") + "\(magnitude / unit)." + String(repeating: "0", count: places - fraction.count) + fraction
     }
 }
