@@ -8,19 +8,20 @@ import Testing
 /// one section at a time, then all at once — is judged or refused, never a trap: the checks, the score and gate,
 /// every report format, the fix script and `top`'s table all run in this process, so a trap ends the test run.
 /// The bases are real: each sosreport under test as `snapshot --sos` reads it, and (as root) this kernel's
-/// `snapshot --deep` of a namespace with traffic, rules and entries. Found the unchecked sums of "table full"
-/// line counts, rule counts and dynamic-debug sites.
+/// `snapshot --deep` of a namespace with traffic, rules and entries. UInt64.max is there for the counters. Found
+/// the unchecked sums of "table full" line counts, rule counts and dynamic-debug sites.
 @Suite(.enabled(if: Binary.exists, "the ctdoctor binary is not built: run `swift build` first"))
 struct ExtremeNumberTests {
-    static let extremes: [Int64] = [.max, .min, 1 << 62, 1 << 32, -1, 0]
+    static let extremes: [NSNumber] = ([Int64.max, .min, 1 << 62, 1 << 32, -1, 0] as [Int64]).map { NSNumber(value: $0) }
+        + [NSNumber(value: UInt64.max)]
     static let metadata: Set<String> = ["schema", "toolVersion", "takenAt"]
 
     /// `node` with every number and integer string replaced by `value`; booleans and other strings stay.
-    static func extreme(_ node: Any, _ value: Int64) -> Any {
+    static func extreme(_ node: Any, _ value: NSNumber) -> Any {
         switch node {
         case is Bool: return node
-        case is NSNumber: return NSNumber(value: value)
-        case let text as String: return Int64(text) != nil ? String(value) : text
+        case is NSNumber: return value
+        case let text as String: return Int64(text) != nil ? value.stringValue : text
         case let array as [Any]: return array.map { extreme($0, value) }
         case let object as [String: Any]: return object.mapValues { extreme($0, value) }
         default: return node
