@@ -120,7 +120,8 @@ public struct NetlinkSocket: ~Copyable {
                 if status == MNL_CB_STOP || reply == .single { return 0 }
             }
         }()
-        if reply == .untilDone && (failure != 0 || stoppedEarly) { discardRest(buffer) }
+        // Only a dump leaves a reply behind; a listener's acknowledged request must not eat the events queued after it.
+        if request.dump && reply == .untilDone && (failure != 0 || stoppedEarly) { discardRest(buffer) }
         if failure != 0 { throw NetlinkError(request.name, errno: failure) }
     }
 
