@@ -136,5 +136,4 @@ extension String {
     public func leftPadded(_ width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
-
 }

@@ -151,7 +151,7 @@ extension String {
         let unit = places == 1 ? 10 : 100
         let scaled = (x * Double(unit)).rounded()
         guard scaled.isFinite, abs(scaled) < 1e15 else { return "\(x)" }
-        let n = Int(scaled), magnitude = abs(Int(scaled))
+        let n = Int(scaled), magnitude = abs(n)
         let fraction = String(magnitude % unit)
         return (n < 0 ? "-" : "") + "\(magnitude / unit)." + String(repeating: "0", count: places - fraction.count) + fraction
     }
