@@ -144,4 +144,41 @@ struct FixKernelTests {
         #expect(refused.stderr.contains("recorded in network namespace"))
         #expect(try ns.values(["net.netfilter.nf_conntrack_tcp_loose"]) == ["1"])
     }
+
+    /// The kernel gives a gone namespace's number to the next one made, and numbering restarts at boot. A journal
+    /// whose namespace was made at another time, or in another boot, than this one with its number is refused whole;
+    /// the real journal of the same namespace still undoes.
+    @Test func undoRefusesANamespaceThatOnlySharesTheNumber() throws {
+        let ns = try Namespace()
+        try ns.set(["net.netfilter.nf_conntrack_tcp_loose=0"])
+        Thread.sleep(forTimeInterval: 2.5)  // nsfs dates only an inode made over 2 s ago
+        let folder = try Binary.temporaryDirectory()
+        let journal = folder.appendingPathComponent("journal.json").path
+        #expect(try ns.ctdoctor(["fix", "--only", "tcp.loose", "--apply", "--yes", "--journal", journal]).exitStatus == 0)
+        let recorded = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: journal))) as? [String: Any])
+        let dated = try #require(recorded["netnsDatedSince"] as? Double)
+        #expect((recorded["bootID"] as? String)?.count == 36)
+
+        let forgeries: [(change: [String: Any?], says: String)] = [
+            (["netnsDatedSince": dated - 50], "s after boot: this is another namespace that got its number"),
+            (["bootID": "00000000-0000-0000-0000-000000000000"], "written during an earlier boot"),
+            (["netnsDatedSince": nil, "bootID": nil, "createdAt": "2001-01-01T00:00:00Z"],
+             "after the journal was written (2001-01-01T00:00:00Z)"),
+        ]
+        for (index, forgery) in forgeries.enumerated() {
+            var other = recorded
+            for (key, value) in forgery.change { other[key] = value }
+            let path = folder.appendingPathComponent("other-\(index).json").path
+            try JSONSerialization.data(withJSONObject: other).write(to: URL(fileURLWithPath: path))
+            chmod(path, 0o600)
+            let refused = try ns.ctdoctor(["fix", "--undo", path])
+            #expect(refused.exitStatus == 2, "\(refused.stdout)\(refused.stderr)")
+            #expect(refused.stderr.contains(forgery.says), "\(refused.stderr)")
+            #expect(refused.stderr.contains("nothing was changed"))
+            #expect(try ns.values(["net.netfilter.nf_conntrack_tcp_loose"]) == ["1"])
+        }
+        let undone = try ns.ctdoctor(["fix", "--undo", journal])
+        #expect(undone.exitStatus == 0, "\(undone.stdout)\(undone.stderr)")
+        #expect(try ns.values(["net.netfilter.nf_conntrack_tcp_loose"]) == ["0"])
+    }
 }

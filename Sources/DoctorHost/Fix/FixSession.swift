@@ -70,9 +70,17 @@ public struct FixSession: Sendable {
         return "\(folder)/journal-\(stamp)-\(netns.map(String.init) ?? "netns").json"
     }
 
-    /// A fresh journal for changes to the namespace a snapshot describes.
-    public static func journal(for snapshot: HostSnapshot) -> Journal {
-        Journal(createdAt: snapshot.takenAt, hostname: snapshot.host.hostname.value, netnsInode: snapshot.host.netns.inode.value)
+    /// A fresh journal for changes to the namespace a snapshot describes, stamped on a live host (guardApply has
+    /// made sure the snapshot's namespace is this process's).
+    public func journal(for snapshot: HostSnapshot) -> Journal {
+        var record = Journal(
+            createdAt: snapshot.takenAt, hostname: snapshot.host.hostname.value, netnsInode: snapshot.host.netns.inode.value)
+        if host.isLive {
+            let stamp = NamespaceStamp.current(initial: snapshot.host.netns.initial)
+            record.bootID = stamp.bootID
+            record.netnsDatedSince = stamp.datedSince
+        }
+        return record
     }
 
     /// An applier keeping the journal at `journalPath` up to date (`-`: a journal read from standard input, which
@@ -88,7 +96,7 @@ public struct FixSession: Sendable {
         let held = try lock(fallbackFolder: OutputFile.folder(of: journalPath))
         defer { held.release() }
         try guardApply(snapshot)
-        var record = Self.journal(for: snapshot)
+        var record = journal(for: snapshot)
         return try applier(journalPath: journalPath).apply(plan, journal: &record, decide: decide)
     }
 
@@ -105,11 +113,16 @@ public struct FixSession: Sendable {
         return path
     }
 
-    /// The journal at `path`, refused when it was recorded in another network namespace.
+    /// The journal at `path`, refused when it was recorded in another network namespace, including one whose number
+    /// this namespace got after it was gone.
     public func loadForUndo(_ path: String) throws(InputError) -> Journal {
         let record = try Journal.load(path)
         try guardNamespace(recorded: record.netnsInode) { recorded, now in
             "--undo \(path): recorded in network namespace \(recorded), this is \(now); run it there (ip netns exec …)"
+        }
+        if host.isLive, let refusal = NamespaceStamp.current(initial: HostIdentityProbe.netns(host).initial)
+            .refusal(undoing: record) {
+            throw InputError("--undo \(path): \(refusal); nothing was changed")
         }
         return record
     }

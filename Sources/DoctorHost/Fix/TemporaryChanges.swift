@@ -15,7 +15,7 @@ public final class TemporaryChanges: @unchecked Sendable {
     public init(session: FixSession, snapshot: HostSnapshot, journalPath: String) {
         self.session = session
         self.journalPath = journalPath
-        record = FixSession.journal(for: snapshot)
+        record = session.journal(for: snapshot)
     }
 
     /// Whether anything was changed yet (the journal file exists only then).
