@@ -13,7 +13,7 @@ struct FixCommand: ParsableCommand {
             --apply asks before each step on a terminal (y = yes, n = no, a = all, q = quit) and refuses without one
             unless --yes is given. Before each change it writes a journal (JSON, default /var/lib/ctdoctor/), reads
             the value back, and on the first failure puts back everything it changed. `ctdoctor fix --undo [JOURNAL]`
-            restores what a journal recorded (the newest one by default) and verifies it.
+            restores what a journal recorded (by default the newest of this network namespace) and verifies it.
 
             Exit status: 0 done (or nothing to do), 1 a step failed and the changes were rolled back,
             2 usage or input error, 3 the rollback or undo could not put everything back.
@@ -44,7 +44,7 @@ struct FixCommand: ParsableCommand {
     @Flag(name: .long, help: "Put back what a journal recorded.")
     var undo = false
 
-    @Argument(help: ArgumentHelp("With --undo: the journal to restore (default: the newest in /var/lib/ctdoctor).", valueName: "journal"))
+    @Argument(help: ArgumentHelp("With --undo: the journal to restore (default: this network namespace's newest in /var/lib/ctdoctor).", valueName: "journal"))
     var undoJournal: String?
 
     @Option(name: .long, help: ArgumentHelp("Where --apply writes its journal.", valueName: "file"))

@@ -1,4 +1,6 @@
 @testable import DoctorHost
+import Foundation
+import TestSupport
 import Testing
 
 /// `fix --undo` tells the journal's namespace from a later one that got its number.
@@ -69,5 +71,20 @@ struct NamespaceStampTests {
         var record = Self.journal(boot: stamp.bootID, dated: stamp.datedSince)
         record.createdAt = "2099-01-01T00:00:00Z"
         #expect(stamp.refusal(undoing: record) == nil)
+    }
+
+    /// `fix --undo` without a journal takes this namespace's newest, not a newer one of another namespace that it
+    /// would only refuse; with none of this namespace's, the newest of all (refused with the reason).
+    @Test func theDefaultJournalIsThisNamespacesNewest() throws {
+        let folder = TestFolders.base.appendingPathComponent("ctd-journals-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for name in ["journal-20261126070000-111.json", "journal-20261126060000-111.json",
+                     "journal-20261126080000-222.json", "notes.txt", "journal-20261126090000-111.json.tmp"] {
+            FileManager.default.createFile(atPath: folder + "/" + name, contents: Data("{}".utf8))
+        }
+        #expect(Journal.newest(in: folder, netns: 111) == folder + "/journal-20261126070000-111.json")
+        #expect(Journal.newest(in: folder, netns: 333) == folder + "/journal-20261126080000-222.json")
+        #expect(Journal.newest(in: folder) == folder + "/journal-20261126080000-222.json")
+        #expect(Journal.newest(in: folder + "/missing", netns: 111) == nil)
     }
 }

@@ -105,9 +105,10 @@ public struct FixSession: Sendable {
         Set(plan.steps.map(\.checkID)).sorted().map { id in (id, after.first { $0.id == id }?.status) }
     }
 
-    /// The journal `--undo` means: the one given, or the newest in the journal folder.
+    /// The journal `--undo` means: the one given, or the newest in the journal folder (of this namespace if any is).
     public func undoJournalPath(_ given: String?) throws(InputError) -> String {
-        guard let path = given ?? Journal.newest(in: journalFolder) else {
+        let netns = host.isLive ? HostIdentityProbe.currentNetnsInode() : nil
+        guard let path = given ?? Journal.newest(in: journalFolder, netns: netns) else {
             throw InputError("--undo: no journal given and none in \(journalFolder)")
         }
         return path

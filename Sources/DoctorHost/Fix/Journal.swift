@@ -99,9 +99,12 @@ public struct Journal: Codable, Sendable, Equatable {
         return nil
     }
 
-    /// The newest journal file in a folder (names sort by time), if any.
-    public static func newest(in folder: String) -> String? {
+    /// The newest journal file in a folder (names sort by time), if any: the newest of namespace `netns` when its
+    /// number ends one of the names, since a journal of another namespace would only be refused.
+    public static func newest(in folder: String, netns: UInt64? = nil) -> String? {
         guard let names = HostRoot("/").list(folder).value else { return nil }
-        return names.filter { $0.hasPrefix("journal-") && $0.hasSuffix(".json") }.last.map { folder + "/" + $0 }
+        let journals = names.filter { $0.hasPrefix("journal-") && $0.hasSuffix(".json") }.sorted()
+        let mine = netns.map { inode in journals.filter { $0.hasSuffix("-\(inode).json") } } ?? []
+        return (mine.last ?? journals.last).map { folder + "/" + $0 }
     }
 }
