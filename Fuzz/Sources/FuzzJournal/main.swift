@@ -6,8 +6,7 @@ import DoctorCore
 import Foundation
 import FuzzSupport
 
-let stamp = NamespaceStamp(bootID: "df107890-dbdb-457e-8216-d6642738ae61", initial: false, datedSince: 54592.6,
-                           wallOffset: 1_795_600_000)
+let stamp = NamespaceStamp(bootID: "df107890-dbdb-457e-8216-d6642738ae61", initial: false, madeAt: 1_795_676_768.5)
 
 runFuzzer { bytes in
     guard let journal = try? JSONDecoder().decode(Journal.self, from: Data(bytes)) else { return }

@@ -78,7 +78,7 @@ public struct FixSession: Sendable {
         if host.isLive {
             let stamp = NamespaceStamp.current(initial: snapshot.host.netns.initial)
             record.bootID = stamp.bootID
-            record.netnsDatedSince = stamp.datedSince
+            record.netnsMadeAt = stamp.madeAt
         }
         return record
     }

@@ -53,10 +53,10 @@ public struct Journal: Codable, Sendable, Equatable {
     public var createdAt: String
     public var hostname: String?
     public var netnsInode: UInt64?
-    /// What tells the namespace apart from a later one with its number (NamespaceStamp): the boot, and when its nsfs
-    /// inode was made (CLOCK_MONOTONIC seconds). Absent from a copied tree's journal and from older journals.
+    /// What tells the namespace apart from a later one with its number (NamespaceStamp): the boot, and its nsfs
+    /// inode's st_ctime (wall-clock seconds). Absent from a copied tree's journal and from older journals.
     public var bootID: String?
-    public var netnsDatedSince: Double?
+    public var netnsMadeAt: Double?
     public var entries: [Entry]
 
     public init(createdAt: String, hostname: String?, netnsInode: UInt64?) {

@@ -9,32 +9,26 @@ public struct NamespaceStamp: Sendable, Equatable {
     /// /proc/sys/kernel/random/boot_id.
     public var bootID: String?
     public var initial: Bool?
-    /// When the namespace's nsfs inode was made, in CLOCK_MONOTONIC seconds: known only for a namespace a bind mount
-    /// or a descriptor keeps (see HostIdentityProbe.nsfsInodeMade).
-    public var datedSince: Double?
-    /// CLOCK_REALTIME minus CLOCK_MONOTONIC when the stamp was read, to put `datedSince` on the wall clock.
-    public var wallOffset: Double?
+    /// The st_ctime of the namespace's nsfs inode (wall-clock seconds): known only for a namespace that a bind mount
+    /// or a descriptor keeps, and the same at every look while it does (HostIdentityProbe.nsfsInodeChanged).
+    public var madeAt: Double?
 
-    public init(bootID: String? = nil, initial: Bool? = nil, datedSince: Double? = nil, wallOffset: Double? = nil) {
+    public init(bootID: String? = nil, initial: Bool? = nil, madeAt: Double? = nil) {
         self.bootID = bootID
         self.initial = initial
-        self.datedSince = datedSince
-        self.wallOffset = wallOffset
+        self.madeAt = madeAt
     }
 
     /// The namespace this process is in now.
     public static func current(initial: Bool?) -> NamespaceStamp {
-        let boot = HostRoot("/").readTrimmed("/proc/sys/kernel/random/boot_id").value
-        var real = timespec(), monotonic = timespec()
-        let offset = clock_gettime(CLOCK_REALTIME, &real) == 0 && clock_gettime(CLOCK_MONOTONIC, &monotonic) == 0
-            ? Double(real.tv_sec) - Double(monotonic.tv_sec) + Double(real.tv_nsec - monotonic.tv_nsec) / 1e9 : nil
-        let dated = initial == true ? nil : HostIdentityProbe.nsfsInodeMade("/proc/self/ns/net")
-        return NamespaceStamp(bootID: boot, initial: initial, datedSince: dated, wallOffset: offset)
+        NamespaceStamp(
+            bootID: HostRoot("/").readTrimmed("/proc/sys/kernel/random/boot_id").value, initial: initial,
+            madeAt: initial == true ? nil : HostIdentityProbe.nsfsInodeChanged("/proc/self/ns/net"))
     }
 
     /// Why the namespace a journal recorded cannot be this one, or nil when nothing tells them apart. The initial
-    /// namespace is the same one across boots; any other is told apart by the boot, then by when its nsfs inode was
-    /// made, then (for a journal that has no such date) by being made after the journal was written.
+    /// namespace is the same one across boots; any other is told apart by the boot, then by its nsfs inode's time,
+    /// then (for a journal without that time) by being made after the journal was written.
     public func refusal(undoing journal: Journal) -> String? {
         guard initial != true else { return nil }
         let number = journal.netnsInode.map(String.init) ?? "(unknown)"
@@ -44,35 +38,32 @@ public struct NamespaceStamp: Sendable, Equatable {
                 \(number) of that boot is gone, and this one only has its number
                 """
         }
-        guard let made = datedSince, made.isFinite else { return nil }
-        if let recorded = journal.netnsDatedSince {
-            guard recorded.isFinite, abs(recorded - made) > 1 else { return nil }
+        guard let made = madeAt, made.isFinite else { return nil }
+        if let recorded = journal.netnsMadeAt {
+            guard recorded.isFinite, abs(recorded - made) > 0.001 else { return nil }
             return """
-                network namespace \(number) was made \(Self.seconds(made)) s after boot, and the journal's \
-                \(Self.seconds(recorded)) s after boot: this is another namespace that got its number
+                network namespace \(number) was made at \(Self.iso(made)), the journal's at \(Self.iso(recorded)): \
+                this is another namespace that got its number
                 """
         }
-        guard let offset = wallOffset, let written = Self.parse(journal.createdAt), made + offset > written + 1 else {
-            return nil
-        }
+        guard let written = Self.parse(journal.createdAt), made > written + 1 else { return nil }
         return """
-            network namespace \(number) was made at \(Self.iso(made + offset)), after the journal was written \
+            network namespace \(number) was made at \(Self.iso(made)), after the journal was written \
             (\(Neutralise.line(journal.createdAt))): this is another namespace that got its number
             """
     }
 
-    /// Whole seconds; a journal's value no Int holds is printed as Swift prints it, never a trap.
-    static func seconds(_ value: Double) -> String {
-        abs(value) < 1e15 ? String(Int(value.rounded())) : "\(value)"
-    }
-
     /// "2026-01-10T12:00:00Z" (what `takenAt` holds) → seconds since 1970; nil for anything else.
     static func parse(_ text: String) -> Double? {
-        let formatter = ISO8601DateFormatter()
-        return formatter.date(from: text)?.timeIntervalSince1970
+        ISO8601DateFormatter().date(from: text)?.timeIntervalSince1970
     }
 
+    /// Seconds since 1970 as "2026-11-26T07:00:00.250Z" (a namespace and the one before it can be made within a
+    /// second); a forged journal's value beyond any date as Swift prints it.
     static func iso(_ seconds: Double) -> String {
-        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: seconds))
+        guard abs(seconds) < 1e11 else { return "\(seconds) s after 1970" }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: seconds))
     }
 }

@@ -136,19 +136,44 @@ public struct HostIdentityProbe: Probe {
     }
 
     /// When the nsfs inode behind `path` was made, in seconds since boot on CLOCK_MONOTONIC (the kernel log's
-    /// clock, bar suspend), if that was more than `margin` seconds ago. nsfs makes the inode when the namespace is
-    /// first opened and drops it when nothing holds it, so an older inode dates a namespace that a bind mount or a
-    /// descriptor keeps (`ip netns add`, container runtimes); a fresh one only dates this look.
+    /// clock, bar suspend), for a kept namespace (nsfsInodeChanged). nsfs makes the inode when the namespace is
+    /// first opened and drops it when nothing holds it, so a bind-mounted or older inode dates a namespace that a
+    /// bind mount or a descriptor keeps (`ip netns add`, container runtimes); a fresh unbound one only dates this look.
     static func nsfsInodeMade(_ path: String, margin: Double = 2) -> Double? {
-        var info = stat()
         var real = timespec(), monotonic = timespec()
-        guard stat(path, &info) == 0, clock_gettime(CLOCK_REALTIME, &real) == 0,
+        guard let changed = nsfsInodeChanged(path, margin: margin), clock_gettime(CLOCK_REALTIME, &real) == 0,
               clock_gettime(CLOCK_MONOTONIC, &monotonic) == 0 else { return nil }
-        func seconds(_ t: timespec) -> Double { Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 }
-        let made = seconds(info.st_ctim) - (seconds(real) - seconds(monotonic))
-        guard made.isFinite, made >= 0, made < seconds(monotonic) - margin else { return nil }
+        let made = changed - (seconds(real) - seconds(monotonic))
+        guard made.isFinite, made >= 0 else { return nil }
         return made
     }
+
+    /// The nsfs inode's st_ctime behind `path` (wall-clock seconds), if a bind mount keeps the namespace or the time
+    /// is more than `margin` seconds ago (something else, a descriptor, keeps it). It is fixed for as long as the
+    /// namespace is kept, whatever the clock does since, so it tells a kept namespace from a later one that got its
+    /// number.
+    public static func nsfsInodeChanged(_ path: String, margin: Double = 2) -> Double? {
+        var info = stat()
+        var real = timespec()
+        guard stat(path, &info) == 0, clock_gettime(CLOCK_REALTIME, &real) == 0 else { return nil }
+        let changed = seconds(info.st_ctim)
+        guard changed.isFinite else { return nil }
+        if changed < seconds(real) - margin { return changed }
+        let mountinfo = HostRoot("/").read("/proc/self/mountinfo").value ?? ""
+        return boundByMount(UInt64(info.st_ino), mountinfo: mountinfo) ? changed : nil
+    }
+
+    /// Whether /proc/self/mountinfo has an nsfs bind mount of network namespace `inode` (`ip netns add`, container
+    /// runtimes): "43 42 0:4 net:[4026532177] /run/netns/a rw shared:2 - nsfs nsfs rw".
+    static func boundByMount(_ inode: UInt64, mountinfo: String) -> Bool {
+        let root = "net:[\(inode)]"
+        return mountinfo.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ", maxSplits: 4)
+            return fields.count == 5 && fields[3] == root && line.contains(" - nsfs ")
+        }
+    }
+
+    private static func seconds(_ t: timespec) -> Double { Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 }
 
     /// The inode of the network namespace this process is in now (for guards that compare it with a snapshot's).
     public static func currentNetnsInode() -> UInt64? {
